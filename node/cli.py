@@ -1,0 +1,101 @@
+"""`python -m node`: start one node process (what `simcluster up` spawns, and `simcluster node run`)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from node.config import (
+    DEFAULT_VERSION,
+    NodeConfig,
+    parse_duration_ms,
+    parse_port_range,
+    parse_seed_hosts,
+)
+
+__all__ = ["main"]
+
+
+def _convert(parse, value: str, param: click.Parameter | None, ctx: click.Context | None):  # noqa: ANN001, ANN202
+    try:
+        return parse(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--name", required=True, help="Node name, unique in the cluster.")
+@click.option("--data-dir", required=True, type=click.Path(path_type=Path), help="Node id, state and results.")
+@click.option("--cluster-name", default="simcluster", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address both servers bind.")
+@click.option("--http-port", default="9200-9299", show_default=True, help="Port or range; 0 for ephemeral.")
+@click.option("--transport-port", default="9300-9399", show_default=True, help="Port or range; 0 for ephemeral.")
+@click.option("--seed-hosts", default="", help="Comma-separated host:port (or host:first-last) to discover.")
+@click.option("--initial-master-nodes", default="", help="Comma-separated names that bootstrap a new cluster.")
+@click.option("--roles", default="data,ingest,master", show_default=True, help="Comma-separated; empty: none.")
+@click.option("--attr", "attrs", multiple=True, help="Node attribute key=value (repeatable).")
+@click.option("--log-file", type=click.Path(path_type=Path), default=None, help="Default: DATA_DIR/logs/node.log")
+@click.option("--watch-stdin/--no-watch-stdin", default=False, help="Exit when standard input closes.")
+@click.option("--es-version", default=DEFAULT_VERSION, show_default=True, help="Version reported by GET /.")
+@click.option("--fd-interval", default="1s", show_default=True, help="Leader/follower check interval.")
+@click.option("--fd-timeout", default="1s", show_default=True, help="Leader/follower check timeout.")
+@click.option("--fd-retries", default=3, show_default=True, type=int, help="Failed checks before a node is out.")
+@click.option("--election-delay", default="100ms", show_default=True, help="Upper bound of the election jitter.")
+@click.option("--publish-timeout", default="30s", show_default=True, help="Cluster-state publication timeout.")
+def main(
+    name: str,
+    data_dir: Path,
+    cluster_name: str,
+    host: str,
+    http_port: str,
+    transport_port: str,
+    seed_hosts: str,
+    initial_master_nodes: str,
+    roles: str,
+    attrs: tuple[str, ...],
+    log_file: Path | None,
+    watch_stdin: bool,
+    es_version: str,
+    fd_interval: str,
+    fd_timeout: str,
+    fd_retries: int,
+    election_delay: str,
+    publish_timeout: str,
+) -> None:
+    """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop."""
+    attributes = []
+    for item in attrs:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected key=value, got [{item}]", param_hint="--attr")
+        attributes.append((key, value))
+    try:
+        config = NodeConfig(
+            name=name,
+            data_dir=data_dir,
+            cluster_name=cluster_name,
+            host=host,
+            http_port=_convert(parse_port_range, http_port, None, None),
+            transport_port=_convert(parse_port_range, transport_port, None, None),
+            seed_hosts=_convert(parse_seed_hosts, seed_hosts, None, None),
+            initial_master_nodes=tuple(n.strip() for n in initial_master_nodes.split(",") if n.strip()),
+            roles=tuple(r.strip() for r in roles.split(",") if r.strip()),
+            attributes=tuple(attributes),
+            log_file=log_file,
+            watch_stdin=watch_stdin,
+            es_version=es_version,
+            fd_interval_ms=_convert(parse_duration_ms, fd_interval, None, None),
+            fd_timeout_ms=_convert(parse_duration_ms, fd_timeout, None, None),
+            fd_retries=fd_retries,
+            election_delay_ms=_convert(parse_duration_ms, election_delay, None, None),
+            publish_timeout_ms=_convert(parse_duration_ms, publish_timeout, None, None),
+        )
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+
+    from node.server import run_node  # deferred: `--help` should not pay for importing grpc and aiohttp
+
+    sys.exit(asyncio.run(run_node(config)))

@@ -1,0 +1,189 @@
+"""Configuration of one node process.
+
+`NodeConfig` is built once from command-line flags (`node.cli`) and passed explicitly to every component that needs
+a slice of it. The launcher (`cluster.launcher`) builds the same dataclass and turns it back into flags with
+`to_argv`, so the two can never drift apart. Failure-detection intervals and timeouts are ordinary fields so tests
+can shrink them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_ROLES",
+    "DEFAULT_VERSION",
+    "KNOWN_ROLES",
+    "NodeConfig",
+    "PortRange",
+    "parse_duration_ms",
+    "parse_port_range",
+    "parse_seed_hosts",
+]
+
+DEFAULT_ROLES: tuple[str, ...] = ("data", "ingest", "master")
+KNOWN_ROLES: frozenset[str] = frozenset(
+    {
+        "data",
+        "data_content",
+        "data_hot",
+        "data_warm",
+        "data_cold",
+        "data_frozen",
+        "ingest",
+        "master",
+        "ml",
+        "remote_cluster_client",
+        "transform",
+        "voting_only",
+    }
+)
+DEFAULT_VERSION = "9.1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class PortRange:
+    """A port or an inclusive range of ports; the node binds the first free one, as ES's `http.port: 9200-9300`."""
+
+    first: int
+    last: int
+
+    def __str__(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+    def ports(self) -> range:
+        return range(self.first, self.last + 1)
+
+
+def parse_port_range(text: str) -> PortRange:
+    """Parses `9200`, `9200-9299` or `0` (an ephemeral port chosen by the kernel)."""
+    first, sep, last = text.strip().partition("-")
+    try:
+        lo = int(first)
+        hi = int(last) if sep else lo
+    except ValueError:
+        raise ValueError(f"invalid port or port range [{text}]") from None
+    if not (0 <= lo <= 65535 and 0 <= hi <= 65535) or hi < lo or (lo == 0 and hi != 0):
+        raise ValueError(f"invalid port or port range [{text}]")
+    return PortRange(lo, hi)
+
+
+def parse_seed_hosts(text: str) -> tuple[str, ...]:
+    """Expands `127.0.0.1:9300-9302,127.0.0.1:9400` into single `host:port` addresses."""
+    hosts: list[str] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        host, sep, port_text = item.rpartition(":")
+        if not sep or not host:
+            raise ValueError(f"invalid seed host [{item}]: expected host:port")
+        for port in parse_port_range(port_text).ports():
+            hosts.append(f"{host}:{port}")
+    return tuple(hosts)
+
+
+_DURATION_UNITS_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_duration_ms(text: str) -> int:
+    """Parses the simple durations used in node flags (`500ms`, `1s`, `2m`)."""
+    value = text.strip()
+    for unit in ("ms", "s", "m", "h"):
+        if value.endswith(unit):
+            number = value[: -len(unit)]
+            if number.isdigit():
+                return int(int(number) * _DURATION_UNITS_MS[unit])
+    raise ValueError(f"invalid duration [{text}]: expected a number with one of ms, s, m, h")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """Everything one node process needs to start.
+
+    Attributes:
+        name: node name (`node-1`), unique within the cluster.
+        data_dir: where the node keeps its id, its coordination state and stored task results.
+        http_port / transport_port: a port or a range; the first free port of the range is bound.
+        seed_hosts: transport addresses probed to discover the cluster.
+        initial_master_nodes: names of the master-eligible nodes that bootstrap a brand-new cluster.
+        roles: sorted role names; empty for a coordinating-only node.
+        attributes: custom node attributes (`zone=a`).
+        watch_stdin: shut down when standard input reaches EOF, so nodes die with a foreground launcher.
+        fd_interval_ms / fd_timeout_ms / fd_retries: leader and follower checks, as ES's
+            `cluster.fault_detection.*` settings.
+    """
+
+    name: str
+    data_dir: Path
+    cluster_name: str = "simcluster"
+    host: str = "127.0.0.1"
+    http_port: PortRange = PortRange(9200, 9299)
+    transport_port: PortRange = PortRange(9300, 9399)
+    seed_hosts: tuple[str, ...] = ()
+    initial_master_nodes: tuple[str, ...] = ()
+    roles: tuple[str, ...] = DEFAULT_ROLES
+    attributes: tuple[tuple[str, str], ...] = ()
+    log_file: Path | None = None
+    watch_stdin: bool = False
+    es_version: str = DEFAULT_VERSION
+    fd_interval_ms: int = 1000
+    fd_timeout_ms: int = 1000
+    fd_retries: int = 3
+    election_delay_ms: int = 100
+    publish_timeout_ms: int = 30_000
+    attributes_dict: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.name or any(c in self.name for c in ", :"):
+            raise ValueError(f"invalid node name [{self.name}]")
+        unknown = sorted(set(self.roles) - KNOWN_ROLES)
+        if unknown:
+            raise ValueError(f"unknown role [{unknown[0]}]")
+        object.__setattr__(self, "roles", tuple(sorted(set(self.roles))))
+        object.__setattr__(self, "attributes_dict", dict(self.attributes))
+        for value, what in ((self.fd_interval_ms, "fd interval"), (self.fd_timeout_ms, "fd timeout")):
+            if value <= 0:
+                raise ValueError(f"{what} must be positive")
+        if self.fd_retries < 1:
+            raise ValueError("fd retries must be at least 1")
+
+    @property
+    def is_master_eligible(self) -> bool:
+        return "master" in self.roles
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_file if self.log_file is not None else self.data_dir / "logs" / "node.log"
+
+    def with_changes(self, **changes: object) -> NodeConfig:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_argv(self) -> list[str]:
+        """The flags of `python -m node` that rebuild this exact config (see `node.cli`)."""
+        argv = [
+            "--name", self.name,
+            "--data-dir", str(self.data_dir),
+            "--cluster-name", self.cluster_name,
+            "--host", self.host,
+            "--http-port", str(self.http_port),
+            "--transport-port", str(self.transport_port),
+            "--roles", ",".join(self.roles),
+            "--es-version", self.es_version,
+            "--fd-interval", f"{self.fd_interval_ms}ms",
+            "--fd-timeout", f"{self.fd_timeout_ms}ms",
+            "--fd-retries", str(self.fd_retries),
+            "--election-delay", f"{self.election_delay_ms}ms",
+            "--publish-timeout", f"{self.publish_timeout_ms}ms",
+        ]  # fmt: skip
+        if self.seed_hosts:
+            argv += ["--seed-hosts", ",".join(self.seed_hosts)]
+        if self.initial_master_nodes:
+            argv += ["--initial-master-nodes", ",".join(self.initial_master_nodes)]
+        for key, value in self.attributes:
+            argv += ["--attr", f"{key}={value}"]
+        if self.log_file is not None:
+            argv += ["--log-file", str(self.log_file)]
+        argv.append("--watch-stdin" if self.watch_stdin else "--no-watch-stdin")
+        return argv

@@ -1,0 +1,132 @@
+"""A registered task and its immutable snapshot, `TaskInfo` (reference §1, §3)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.human import format_duration_nanos, format_iso_millis
+from node.tasks.task_id import TaskId
+
+__all__ = ["Task", "TaskInfo", "TaskType"]
+
+
+class TaskType:
+    """How a task entered its node (reference §1.2)."""
+
+    TRANSPORT = "transport"
+    DIRECT = "direct"
+    PERSISTENT = "persistent"
+
+
+StatusProvider = Callable[[], Mapping[str, Any] | None]
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """A task while it is registered. Only `TaskManager` creates and mutates these.
+
+    A cancellable task is cancelled by setting a flag; the code running it notices at its next check
+    (`raise_if_cancelled`, or awaiting `cancelled_event`), exactly as ES's `CancellableTask` — so a task can be
+    listed with `cancelled: true` while it still runs.
+    """
+
+    node_id: str
+    id: int
+    type: str
+    action: str
+    description: str
+    parent_task_id: TaskId
+    headers: Mapping[str, str]
+    cancellable: bool
+    status_provider: StatusProvider | None = None
+    start_time_millis: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+    start_nanos: int = field(default_factory=time.monotonic_ns)
+    cancel_reason: str | None = None
+    cancelled_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def task_id(self) -> TaskId:
+        return TaskId(self.node_id, self.id)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_reason is not None
+
+    def info(self, *, detailed: bool) -> TaskInfo:
+        """An immutable snapshot; `running_time_in_nanos` is computed now, as ES does on every call."""
+        status = None
+        if detailed and self.status_provider is not None:
+            provided = self.status_provider()
+            status = dict(provided) if provided is not None else None
+        return TaskInfo(
+            node=self.node_id,
+            id=self.id,
+            type=self.type,
+            action=self.action,
+            status=status,
+            description=self.description if detailed else None,
+            start_time_in_millis=self.start_time_millis,
+            running_time_in_nanos=time.monotonic_ns() - self.start_nanos,
+            cancellable=self.cancellable,
+            cancelled=self.cancelled,
+            parent_task_id=str(self.parent_task_id) if self.parent_task_id.is_set else None,
+            headers=dict(self.headers),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """What the tasks APIs report about one task.
+
+    `description` is None in non-detailed snapshots (the field is then omitted), and `status` is None when the
+    snapshot is not detailed or the task has no status.
+    """
+
+    node: str
+    id: int
+    type: str
+    action: str
+    status: Mapping[str, Any] | None
+    description: str | None
+    start_time_in_millis: int
+    running_time_in_nanos: int
+    cancellable: bool
+    cancelled: bool
+    parent_task_id: str | None
+    headers: Mapping[str, str]
+
+    @property
+    def task_id(self) -> str:
+        return f"{self.node}:{self.id}"
+
+    def to_dict(self, *, human: bool = False, include_cancelled: bool = True) -> dict[str, Any]:
+        """The ES JSON of a TaskInfo, in ES field order (reference §3.1).
+
+        `include_cancelled=False` is the `.tasks` document form, which never stores `cancelled`.
+        """
+        out: dict[str, Any] = {"node": self.node, "id": self.id, "type": self.type, "action": self.action}
+        if self.status is not None:
+            out["status"] = self.status
+        if self.description is not None:
+            out["description"] = self.description
+        if human:
+            out["start_time"] = format_iso_millis(self.start_time_in_millis)
+        out["start_time_in_millis"] = self.start_time_in_millis
+        if human:
+            out["running_time"] = format_duration_nanos(self.running_time_in_nanos)
+        out["running_time_in_nanos"] = self.running_time_in_nanos
+        out["cancellable"] = self.cancellable
+        if self.cancellable and include_cancelled:
+            out["cancelled"] = self.cancelled
+        if self.parent_task_id is not None:
+            out["parent_task_id"] = self.parent_task_id
+        out["headers"] = dict(self.headers)
+        return out
+
+    def status_json(self) -> str:
+        return json.dumps(self.status, separators=(",", ":")) if self.status is not None else ""

@@ -1,0 +1,286 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class TransportRequest(_message.Message):
+    __slots__ = ("action", "parent_task_id", "headers", "payload", "source_node_id")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    action: str
+    parent_task_id: str
+    headers: _containers.ScalarMap[str, str]
+    payload: bytes
+    source_node_id: str
+    def __init__(self, action: _Optional[str] = ..., parent_task_id: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., payload: _Optional[bytes] = ..., source_node_id: _Optional[str] = ...) -> None: ...
+
+class TransportResponse(_message.Message):
+    __slots__ = ("payload", "error_json")
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    ERROR_JSON_FIELD_NUMBER: _ClassVar[int]
+    payload: bytes
+    error_json: str
+    def __init__(self, payload: _Optional[bytes] = ..., error_json: _Optional[str] = ...) -> None: ...
+
+class DiscoveryNode(_message.Message):
+    __slots__ = ("id", "name", "ephemeral_id", "host", "transport_address", "http_address", "roles", "attributes", "version")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EPHEMERAL_ID_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HTTP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    ephemeral_id: str
+    host: str
+    transport_address: str
+    http_address: str
+    roles: _containers.RepeatedScalarFieldContainer[str]
+    attributes: _containers.ScalarMap[str, str]
+    version: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., ephemeral_id: _Optional[str] = ..., host: _Optional[str] = ..., transport_address: _Optional[str] = ..., http_address: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ..., attributes: _Optional[_Mapping[str, str]] = ..., version: _Optional[str] = ...) -> None: ...
+
+class HandshakeRequest(_message.Message):
+    __slots__ = ("cluster_name", "sender")
+    CLUSTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    cluster_name: str
+    sender: DiscoveryNode
+    def __init__(self, cluster_name: _Optional[str] = ..., sender: _Optional[_Union[DiscoveryNode, _Mapping]] = ...) -> None: ...
+
+class HandshakeResponse(_message.Message):
+    __slots__ = ("cluster_name", "node")
+    CLUSTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    cluster_name: str
+    node: DiscoveryNode
+    def __init__(self, cluster_name: _Optional[str] = ..., node: _Optional[_Union[DiscoveryNode, _Mapping]] = ...) -> None: ...
+
+class PeersRequest(_message.Message):
+    __slots__ = ("sender", "known_peers")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_PEERS_FIELD_NUMBER: _ClassVar[int]
+    sender: DiscoveryNode
+    known_peers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, sender: _Optional[_Union[DiscoveryNode, _Mapping]] = ..., known_peers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PeersResponse(_message.Message):
+    __slots__ = ("master", "has_master", "known_peers", "term")
+    MASTER_FIELD_NUMBER: _ClassVar[int]
+    HAS_MASTER_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_PEERS_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    master: DiscoveryNode
+    has_master: bool
+    known_peers: _containers.RepeatedScalarFieldContainer[str]
+    term: int
+    def __init__(self, master: _Optional[_Union[DiscoveryNode, _Mapping]] = ..., has_master: _Optional[bool] = ..., known_peers: _Optional[_Iterable[str]] = ..., term: _Optional[int] = ...) -> None: ...
+
+class PreVoteRequest(_message.Message):
+    __slots__ = ("candidate", "current_term")
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_TERM_FIELD_NUMBER: _ClassVar[int]
+    candidate: DiscoveryNode
+    current_term: int
+    def __init__(self, candidate: _Optional[_Union[DiscoveryNode, _Mapping]] = ..., current_term: _Optional[int] = ...) -> None: ...
+
+class PreVoteResponse(_message.Message):
+    __slots__ = ("current_term", "last_accepted_term", "last_accepted_version", "has_leader")
+    CURRENT_TERM_FIELD_NUMBER: _ClassVar[int]
+    LAST_ACCEPTED_TERM_FIELD_NUMBER: _ClassVar[int]
+    LAST_ACCEPTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    HAS_LEADER_FIELD_NUMBER: _ClassVar[int]
+    current_term: int
+    last_accepted_term: int
+    last_accepted_version: int
+    has_leader: bool
+    def __init__(self, current_term: _Optional[int] = ..., last_accepted_term: _Optional[int] = ..., last_accepted_version: _Optional[int] = ..., has_leader: _Optional[bool] = ...) -> None: ...
+
+class StartJoinRequest(_message.Message):
+    __slots__ = ("candidate", "term")
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    candidate: DiscoveryNode
+    term: int
+    def __init__(self, candidate: _Optional[_Union[DiscoveryNode, _Mapping]] = ..., term: _Optional[int] = ...) -> None: ...
+
+class JoinRequest(_message.Message):
+    __slots__ = ("sender", "term", "last_accepted_term", "last_accepted_version", "is_vote")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    LAST_ACCEPTED_TERM_FIELD_NUMBER: _ClassVar[int]
+    LAST_ACCEPTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    IS_VOTE_FIELD_NUMBER: _ClassVar[int]
+    sender: DiscoveryNode
+    term: int
+    last_accepted_term: int
+    last_accepted_version: int
+    is_vote: bool
+    def __init__(self, sender: _Optional[_Union[DiscoveryNode, _Mapping]] = ..., term: _Optional[int] = ..., last_accepted_term: _Optional[int] = ..., last_accepted_version: _Optional[int] = ..., is_vote: _Optional[bool] = ...) -> None: ...
+
+class JoinResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ClusterStateMessage(_message.Message):
+    __slots__ = ("cluster_name", "cluster_uuid", "term", "version", "master_node_id", "nodes", "voting_config", "metadata_json")
+    CLUSTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_UUID_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    MASTER_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    VOTING_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    cluster_name: str
+    cluster_uuid: str
+    term: int
+    version: int
+    master_node_id: str
+    nodes: _containers.RepeatedCompositeFieldContainer[DiscoveryNode]
+    voting_config: _containers.RepeatedScalarFieldContainer[str]
+    metadata_json: str
+    def __init__(self, cluster_name: _Optional[str] = ..., cluster_uuid: _Optional[str] = ..., term: _Optional[int] = ..., version: _Optional[int] = ..., master_node_id: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[DiscoveryNode, _Mapping]]] = ..., voting_config: _Optional[_Iterable[str]] = ..., metadata_json: _Optional[str] = ...) -> None: ...
+
+class PublishRequest(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ClusterStateMessage
+    def __init__(self, state: _Optional[_Union[ClusterStateMessage, _Mapping]] = ...) -> None: ...
+
+class PublishResponse(_message.Message):
+    __slots__ = ("term", "version")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    term: int
+    version: int
+    def __init__(self, term: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class CommitRequest(_message.Message):
+    __slots__ = ("term", "version")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    term: int
+    version: int
+    def __init__(self, term: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class CommitResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class LeaderCheckRequest(_message.Message):
+    __slots__ = ("sender_id",)
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    sender_id: str
+    def __init__(self, sender_id: _Optional[str] = ...) -> None: ...
+
+class LeaderCheckResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class FollowerCheckRequest(_message.Message):
+    __slots__ = ("sender_id", "term")
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    sender_id: str
+    term: int
+    def __init__(self, sender_id: _Optional[str] = ..., term: _Optional[int] = ...) -> None: ...
+
+class FollowerCheckResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TaskInfoMessage(_message.Message):
+    __slots__ = ("node", "id", "type", "action", "status_json", "description", "has_description", "start_time_in_millis", "running_time_in_nanos", "cancellable", "cancelled", "parent_task_id", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_JSON_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    HAS_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_IN_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_TIME_IN_NANOS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLABLE_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    id: int
+    type: str
+    action: str
+    status_json: str
+    description: str
+    has_description: bool
+    start_time_in_millis: int
+    running_time_in_nanos: int
+    cancellable: bool
+    cancelled: bool
+    parent_task_id: str
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, node: _Optional[str] = ..., id: _Optional[int] = ..., type: _Optional[str] = ..., action: _Optional[str] = ..., status_json: _Optional[str] = ..., description: _Optional[str] = ..., has_description: _Optional[bool] = ..., start_time_in_millis: _Optional[int] = ..., running_time_in_nanos: _Optional[int] = ..., cancellable: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., parent_task_id: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ListTasksNodeRequest(_message.Message):
+    __slots__ = ("actions", "parent_task_id", "detailed", "wait_for_completion", "timeout_millis", "timeout_text")
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    DETAILED_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FOR_COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_TEXT_FIELD_NUMBER: _ClassVar[int]
+    actions: _containers.RepeatedScalarFieldContainer[str]
+    parent_task_id: str
+    detailed: bool
+    wait_for_completion: bool
+    timeout_millis: int
+    timeout_text: str
+    def __init__(self, actions: _Optional[_Iterable[str]] = ..., parent_task_id: _Optional[str] = ..., detailed: _Optional[bool] = ..., wait_for_completion: _Optional[bool] = ..., timeout_millis: _Optional[int] = ..., timeout_text: _Optional[str] = ...) -> None: ...
+
+class ListTasksNodeResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfoMessage]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ...) -> None: ...
+
+class NodesInfoNodeRequest(_message.Message):
+    __slots__ = ("metrics",)
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    metrics: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, metrics: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class NodesInfoNodeResponse(_message.Message):
+    __slots__ = ("info_json",)
+    INFO_JSON_FIELD_NUMBER: _ClassVar[int]
+    info_json: str
+    def __init__(self, info_json: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,283 @@
+"""Node-to-node requests over gRPC, with one task registered per request (DESIGN §5; mirrors ES TransportService).
+
+Every action is registered once with `register_action`. Sending a request to another node goes over one
+long-lived `grpc.aio` channel per peer and registers a `transport` task on the receiver; sending one to the local
+node runs the same handler in-process and registers a `direct` task. Either way the receiving side registers
+exactly one task, runs the handler and unregisters it in `finally`, so no handler can forget it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from node.coordination.state import DiscoveryNode
+from node.errors import (
+    ElasticsearchError,
+    NodeDisconnectedError,
+    ReceiveTimeoutTransportError,
+    SendRequestTransportError,
+    TransportError,
+)
+from node.tasks.manager import TaskManager
+from node.tasks.task import Task, TaskType
+from node.tasks.task_id import TaskId
+from node.transport.pb import transport_pb2 as pb
+from node.transport.pb import transport_pb2_grpc as pb_grpc
+
+__all__ = ["ActionHandler", "TransportService"]
+
+log = logging.getLogger(__name__)
+
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+
+SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
+# A restarted peer should be reachable again within a fraction of a second (performance-baselines P4).
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 500),
+    ("grpc.enable_retries", 0),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionHandler(Generic[Req, Resp]):
+    """How one action is served: its messages, its handler, and the kind of task it registers."""
+
+    action: str
+    request_type: type[Req]
+    response_type: type[Resp]
+    handler: Callable[[Task, Req], Awaitable[Resp]]
+    cancellable: bool = False
+    describe: Callable[[Req], str] | None = None
+
+
+class _Disconnected(Exception):
+    """Internal marker: an in-flight call was abandoned because its target left the cluster."""
+
+
+class TransportService:
+    """Sends and serves node-to-node requests for one node."""
+
+    def __init__(self, task_manager: TaskManager, local_node: Callable[[], DiscoveryNode]) -> None:
+        self._task_manager = task_manager
+        self._local_node = local_node
+        self._handlers: dict[str, ActionHandler[Any, Any]] = {}
+        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._inflight: dict[str, set[asyncio.Task[Any]]] = defaultdict(set)
+        self._disconnected: set[asyncio.Task[Any]] = set()
+        self._request_ids = itertools.count(1)
+        self._server: grpc.aio.Server | None = None
+
+    # ---- registry ---------------------------------------------------------------------------------------
+
+    def register_action(
+        self,
+        action: str,
+        request_type: type[Req],
+        response_type: type[Resp],
+        handler: Callable[[Task, Req], Awaitable[Resp]],
+        *,
+        cancellable: bool = False,
+        describe: Callable[[Req], str] | None = None,
+    ) -> None:
+        if action in self._handlers:
+            raise ValueError(f"action [{action}] is already registered")
+        self._handlers[action] = ActionHandler(action, request_type, response_type, handler, cancellable, describe)
+
+    # ---- server -----------------------------------------------------------------------------------------
+
+    def bind(self, host: str, ports: range) -> int:
+        """Binds the gRPC server to the first free port of `ports` (port 0: ephemeral); returns the bound port.
+
+        Binding comes before `start` so the caller can register every action, which needs the bound address,
+        before the first request is served.
+        """
+        server = grpc.aio.server(options=SERVER_OPTIONS)
+        pb_grpc.add_TransportServicer_to_server(_Servicer(self), server)
+        bound = 0
+        for port in ports:
+            try:
+                bound = server.add_insecure_port(f"{host}:{port}")
+            except RuntimeError:
+                bound = 0
+            if bound:
+                break
+        if not bound:
+            raise OSError(f"failed to bind transport to {host}:{ports.start}-{ports.stop - 1}: no free port")
+        self._server = server
+        return bound
+
+    async def start(self) -> None:
+        if self._server is None:
+            raise RuntimeError("bind() first")
+        await self._server.start()
+
+    async def stop(self, grace: float = 0.5) -> None:
+        if self._server is not None:
+            await self._server.stop(grace)
+        for channel in list(self._channels.values()):
+            await channel.close()
+        self._channels.clear()
+
+    # ---- sending ----------------------------------------------------------------------------------------
+
+    async def send_request(
+        self,
+        node: DiscoveryNode,
+        action: str,
+        request: Message,
+        *,
+        parent: Task | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Sends `request` to `node` as `action` and returns the response message.
+
+        A request to the local node takes the in-process `direct` path. Headers and the parent id come from
+        `parent`, so every descendant task carries the caller's X-Opaque-Id and trace id.
+
+        Raises:
+            ElasticsearchError: the remote handler's error, unwrapped, or a transport error
+                (`receive_timeout_transport_exception`, `node_disconnected_exception`, ...).
+        """
+        handler = self._handlers[action]
+        parent_id = parent.task_id if parent is not None else TaskId.UNSET
+        headers = dict(parent.headers) if parent is not None else {}
+        local = self._local_node()
+        if node.id == local.id:
+            return await self._handle(handler, request, TaskType.DIRECT, parent_id, headers)
+        envelope = pb.TransportRequest(
+            action=action,
+            parent_task_id=str(parent_id) if parent_id.is_set else "",
+            headers=headers,
+            payload=request.SerializeToString(),
+            source_node_id=local.id,
+        )
+        call = asyncio.ensure_future(self._invoke(node.transport_address, envelope, timeout))
+        inflight = self._inflight[node.id]
+        inflight.add(call)
+        request_id = next(self._request_ids)
+        try:
+            response = await asyncio.shield(call)
+        except asyncio.CancelledError:
+            if call in self._disconnected:
+                raise NodeDisconnectedError(f"[{node.name}][{node.transport_address}][{action}] disconnected") from None
+            call.cancel()
+            raise
+        except grpc.aio.AioRpcError as e:
+            raise self._transport_error(e, node.name, node.transport_address, action, request_id, timeout) from None
+        finally:
+            inflight.discard(call)
+            self._disconnected.discard(call)
+        return self._unwrap(handler, response)
+
+    async def send_to_address(self, address: str, action: str, request: Message, *, timeout: float) -> Any:
+        """Sends a request to a transport address whose node is not known yet (discovery, handshakes)."""
+        handler = self._handlers[action]
+        local = self._local_node()
+        envelope = pb.TransportRequest(
+            action=action, payload=request.SerializeToString(), source_node_id=local.id
+        )
+        try:
+            response = await self._invoke(address, envelope, timeout)
+        except grpc.aio.AioRpcError as e:
+            raise self._transport_error(e, "", address, action, next(self._request_ids), timeout) from None
+        return self._unwrap(handler, response)
+
+    def disconnect(self, node: DiscoveryNode) -> None:
+        """Fails every in-flight request to `node` and closes its channel; called when it leaves the cluster."""
+        for call in list(self._inflight.pop(node.id, ())):
+            self._disconnected.add(call)
+            call.cancel()
+        channel = self._channels.pop(node.transport_address, None)
+        if channel is not None:
+            asyncio.ensure_future(channel.close())
+
+    async def _invoke(self, address: str, envelope: pb.TransportRequest, timeout: float | None) -> pb.TransportResponse:
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channels[address] = channel
+        stub = pb_grpc.TransportStub(channel)
+        return await stub.Invoke(envelope, timeout=timeout)
+
+    @staticmethod
+    def _unwrap(handler: ActionHandler[Any, Any], response: pb.TransportResponse) -> Any:
+        if response.WhichOneof("result") == "error_json":
+            raise ElasticsearchError.from_wire(json.loads(response.error_json))
+        return handler.response_type.FromString(response.payload)
+
+    @staticmethod
+    def _transport_error(
+        e: grpc.aio.AioRpcError, name: str, address: str, action: str, request_id: int, timeout: float | None
+    ) -> ElasticsearchError:
+        code = e.code()
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            millis = int((timeout or 0) * 1000)
+            return ReceiveTimeoutTransportError(
+                f"[{name}][{address}][{action}] request_id [{request_id}] timed out after [{millis}ms]"
+            )
+        if code == grpc.StatusCode.UNAVAILABLE:
+            return NodeDisconnectedError(f"[{name}][{address}][{action}] disconnected")
+        return SendRequestTransportError(
+            f"[{name}][{address}][{action}]", cause=TransportError(f"{code.name}: {e.details()}")
+        )
+
+    # ---- receiving --------------------------------------------------------------------------------------
+
+    async def _handle(
+        self,
+        handler: ActionHandler[Any, Any],
+        request: Message,
+        task_type: str,
+        parent: TaskId,
+        headers: Mapping[str, str],
+    ) -> Any:
+        task = self._task_manager.register(
+            type=task_type,
+            action=handler.action,
+            description=handler.describe(request) if handler.describe is not None else "",
+            parent=parent,
+            headers=headers,
+            cancellable=handler.cancellable,
+        )
+        try:
+            return await handler.handler(task, request)
+        finally:
+            self._task_manager.unregister(task)
+
+    async def handle_envelope(self, envelope: pb.TransportRequest) -> pb.TransportResponse:
+        handler = self._handlers.get(envelope.action)
+        try:
+            if handler is None:
+                raise TransportError(f"No handler for action [{envelope.action}]", es_type="action_not_found_transport_exception")
+            request = handler.request_type.FromString(envelope.payload)
+            parent = TaskId.parse(envelope.parent_task_id) if envelope.parent_task_id else TaskId.UNSET
+            response = await self._handle(handler, request, TaskType.TRANSPORT, parent, envelope.headers)
+        except ElasticsearchError as e:
+            return pb.TransportResponse(error_json=json.dumps(e.to_wire()))
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # a bug in a handler: answer like ES would, and leave a trace in the log
+            log.exception("unexpected failure handling [%s]", envelope.action)
+            return pb.TransportResponse(error_json=json.dumps(ElasticsearchError(f"{type(e).__name__}: {e}").to_wire()))
+        return pb.TransportResponse(payload=response.SerializeToString())
+
+
+class _Servicer(pb_grpc.TransportServicer):
+    def __init__(self, service: TransportService) -> None:
+        self._service = service
+
+    async def Invoke(self, request: pb.TransportRequest, context: grpc.aio.ServicerContext) -> pb.TransportResponse:  # noqa: N802
+        return await self._service.handle_envelope(request)

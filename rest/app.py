@@ -1,0 +1,104 @@
+"""The aiohttp application of one node: routes and the ES conventions every response follows (DESIGN §8).
+
+- errors are rendered in ES's format by one middleware, never as a traceback;
+- a wrong method is a 405 with `Allow`, an unknown path a 400 `no handler found`;
+- every response carries `X-elastic-product: Elasticsearch`, and echoes `X-Opaque-Id`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from node.errors import ElasticsearchError, PlainRestError
+from rest.app_keys import NODE, REST_REQUEST
+from rest.context import RestRequest
+from rest.handlers import cat, cluster, nodes, root, tasks
+
+if TYPE_CHECKING:
+    from node.server import Node
+
+__all__ = ["build_app"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Java's EnumSet order of RestRequest.Method, which is how ES lists allowed methods.
+_METHOD_ORDER = ("GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "CONNECT")
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/", root.info),
+    ("HEAD", "/", root.ping),
+    ("GET", "/_tasks", tasks.list_tasks),
+    ("GET", "/_cluster/health", cluster.health),
+    ("GET", "/_cluster/health/{index}", cluster.health),
+    ("GET", "/_nodes", nodes.nodes_info),
+    ("GET", "/_nodes/{node_id_or_metric}", nodes.nodes_info),
+    ("GET", "/_nodes/{node_id}/{metric}", nodes.nodes_info),
+    ("GET", "/_cat", cat.cat_index),
+    ("GET", "/_cat/nodes", cat.cat_nodes),
+    ("GET", "/_cat/master", cat.cat_master),
+]
+
+
+def _uri(request: web.Request) -> str:
+    return request.raw_path
+
+
+def _plain(message: str, status: int, headers: dict[str, str] | None = None) -> web.Response:
+    body = json.dumps({"error": message, "status": status}, separators=(",", ":")).encode()
+    return web.Response(body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _error_response(request: web.Request, error: ElasticsearchError) -> web.Response:
+    es_request = request.get(REST_REQUEST)
+    if isinstance(es_request, RestRequest):
+        return es_request.respond(error.to_response_body(), status=error.status)
+    body = json.dumps(error.to_response_body(), separators=(",", ":")).encode()
+    return web.Response(body=body, status=error.status, headers={"Content-Type": "application/json"})
+
+
+def _method_not_allowed(request: web.Request, allowed: set[str]) -> web.Response:
+    ordered = [m for m in _METHOD_ORDER if m in allowed]
+    allow = ",".join(ordered)
+    if request.method == "OPTIONS":
+        return web.Response(status=200, headers={"Allow": allow})
+    message = f"Incorrect HTTP method for uri [{_uri(request)}] and method [{request.method}], allowed: [{', '.join(ordered)}]"
+    return _plain(message, 405, {"Allow": allow})
+
+
+@web.middleware
+async def es_conventions(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        try:
+            request[REST_REQUEST] = RestRequest.from_http(request)
+            response = await handler(request)
+        except web.HTTPMethodNotAllowed as e:
+            response = _method_not_allowed(request, set(e.allowed_methods))
+        except web.HTTPNotFound:
+            response = _plain(f"no handler found for uri [{_uri(request)}] and method [{request.method}]", 400)
+        except ElasticsearchError as e:
+            response = _error_response(request, e)
+        except PlainRestError as e:
+            response = _plain(e.message, e.status, e.headers)
+    except Exception as e:  # a bug: ES-shaped 500 for the client, the traceback only in the node log
+        log.exception("unexpected failure serving %s %s", request.method, request.raw_path)
+        response = _error_response(request, ElasticsearchError(f"{type(e).__name__}: {e}"))
+    response.headers["X-elastic-product"] = "Elasticsearch"
+    opaque_id = request.headers.get("X-Opaque-Id")
+    if opaque_id is not None:
+        response.headers["X-Opaque-Id"] = opaque_id
+    return response
+
+
+def build_app(node: Node) -> web.Application:
+    app = web.Application(middlewares=[es_conventions], client_max_size=100 * 1024 * 1024)
+    app[NODE] = node
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+    return app

@@ -1,0 +1,47 @@
+"""What handlers reach through the aiohttp app and request: the serving node and the parsed ES request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from node.tasks.task import Task, TaskType
+from rest.context import RestRequest
+
+if TYPE_CHECKING:
+    from node.server import Node
+
+__all__ = ["NODE", "REST_REQUEST", "rest_request", "rest_task", "serving_node"]
+
+NODE: web.AppKey[Node] = web.AppKey("node")
+REST_REQUEST = "simcluster.rest_request"
+
+
+def serving_node(request: web.Request) -> Node:
+    return request.app[NODE]
+
+
+def rest_request(request: web.Request) -> RestRequest:
+    return request[REST_REQUEST]  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def rest_task(
+    request: web.Request, action: str, *, cancellable: bool, description: str = ""
+) -> AsyncIterator[Task]:
+    """Registers the top-level `transport` task of a REST request, with the request's task headers."""
+    node = serving_node(request)
+    task = node.task_manager.register(
+        type=TaskType.TRANSPORT,
+        action=action,
+        description=description,
+        headers=rest_request(request).headers,
+        cancellable=cancellable,
+    )
+    try:
+        yield task
+    finally:
+        node.task_manager.unregister(task)

@@ -1,0 +1,155 @@
+"""`GET /_cat`, `/_cat/nodes` and `/_cat/master` (ES `RestNodesAction`, `RestMasterAction`)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from aiohttp import web
+
+from node.actions.names import NODES_INFO
+from node.human import format_duration_nanos
+from rest.app_keys import rest_request, rest_task, serving_node
+from rest.cat import CatTable, Column, render_cat
+
+__all__ = ["cat_index", "cat_master", "cat_nodes", "role_abbreviations"]
+
+CAT_ENDPOINTS = ("/_cat/master", "/_cat/nodes")
+
+# ES DiscoveryNodeRole#roleNameAbbreviation
+_ROLE_ABBREVIATIONS = {
+    "data": "d",
+    "data_cold": "c",
+    "data_content": "s",
+    "data_frozen": "f",
+    "data_hot": "h",
+    "data_warm": "w",
+    "index": "I",
+    "ingest": "i",
+    "master": "m",
+    "ml": "l",
+    "remote_cluster_client": "r",
+    "search": "S",
+    "transform": "t",
+    "voting_only": "v",
+}
+
+
+def role_abbreviations(roles: list[str] | tuple[str, ...]) -> str:
+    """`dim` for data, ingest and master; `-` for a coordinating-only node."""
+    letters = sorted(_ROLE_ABBREVIATIONS.get(r, "") for r in roles)
+    return "".join(letters) or "-"
+
+
+async def cat_index(request: web.Request) -> web.Response:
+    rest_request(request).params.check_unrecognized()
+    body = "=^.^=\n" + "".join(f"{path}\n" for path in CAT_ENDPOINTS)
+    return web.Response(text=body, content_type="text/plain", charset="UTF-8")
+
+
+NODES_COLUMNS = (
+    Column("id", ("nodeId",), False, "unique node id"),
+    Column("pid", ("p",), False, "process id"),
+    Column("ip", ("i",), True, "ip address"),
+    Column("port", ("po",), False, "bound transport port"),
+    Column("http_address", ("http",), False, "bound http address"),
+    Column("version", ("v",), False, "es version"),
+    Column("heap.percent", ("hp", "heapPercent"), True, "used heap ratio"),
+    Column("ram.percent", ("rp", "ramPercent"), True, "used machine memory ratio"),
+    Column("ram.max", ("rm", "ramMax"), False, "total machine memory"),
+    Column("cpu", ("cpu",), True, "recent cpu usage"),
+    Column("load_1m", ("l",), True, "1m load avg"),
+    Column("load_5m", ("l",), True, "5m load avg"),
+    Column("load_15m", ("l",), True, "15m load avg"),
+    Column("uptime", ("u",), False, "node uptime"),
+    Column("node.role", ("r", "role", "nodeRole"), True, "m:master eligible node, d:data node, i:ingest node, -:coordinating node only"),
+    Column("master", ("m",), True, "*:current master"),
+    Column("name", ("n",), True, "node name"),
+)
+
+
+def _memory() -> tuple[int, int]:
+    """Total and used machine memory in bytes, from /proc/meminfo."""
+    fields: dict[str, int] = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields[key] = int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+    total = fields.get("MemTotal", 0)
+    return total, total - fields.get("MemAvailable", total)
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+async def cat_nodes(request: web.Request) -> web.Response:
+    req = rest_request(request)
+    node = serving_node(request)
+    full_id = req.params.bool("full_id", False)
+    req.params.consume("local", "master_timeout", "include_unloaded_segments")
+    table = CatTable(columns=NODES_COLUMNS)
+    async with rest_task(request, NODES_INFO, cancellable=True) as task:
+        result = await node.nodes_info.execute(task, [], ["process", "http", "os"], None)
+    state = node.cluster_state()
+    total, used = _memory()
+    loads = os.getloadavg()
+    now_ms = time.time_ns() // 1_000_000
+    for discovered in state.nodes_sorted():
+        info: dict[str, Any] = result.infos.get(discovered.id, {})
+        process = info.get("process", {})
+        rss = int(process.get("resident_memory_in_bytes", 0))
+        started = int(process.get("start_time_in_millis", now_ms))
+        table.rows.append(
+            {
+                "id": discovered.id if full_id else discovered.id[:4],
+                "pid": process.get("id"),
+                "ip": discovered.ip,
+                "port": discovered.transport_port,
+                "http_address": discovered.http_address,
+                "version": discovered.version,
+                "heap.percent": _percent(rss, total),
+                "ram.percent": _percent(used, total),
+                "ram.max": f"{total / 2**30:.1f}gb",
+                "cpu": min(100, round(100 * loads[0] / (os.cpu_count() or 1))),
+                "load_1m": f"{loads[0]:.2f}",
+                "load_5m": f"{loads[1]:.2f}",
+                "load_15m": f"{loads[2]:.2f}",
+                "uptime": _uptime(now_ms - started),
+                "node.role": role_abbreviations(discovered.roles),
+                "master": "*" if discovered.id == state.master_node_id else "-",
+                "name": discovered.name,
+            }
+        )
+    body, content_type = render_cat(table, req.params, request.headers.get("Accept"))
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def _uptime(millis: int) -> str:
+    return format_duration_nanos(max(millis, 0) * 1_000_000)
+
+
+MASTER_COLUMNS = (
+    Column("id", (), True, "node id"),
+    Column("host", ("h",), True, "host name"),
+    Column("ip", (), True, "ip address "),
+    Column("node", ("n",), True, "node name"),
+)
+
+
+async def cat_master(request: web.Request) -> web.Response:
+    req = rest_request(request)
+    node = serving_node(request)
+    req.params.consume("local", "master_timeout")
+    master = node.cluster_state().master
+    row = (
+        {"id": master.id, "host": master.host, "ip": master.ip, "node": master.name}
+        if master is not None
+        else {"id": "-", "host": "-", "ip": "-", "node": "-"}
+    )
+    body, content_type = render_cat(CatTable(columns=MASTER_COLUMNS, rows=[row]), req.params, request.headers.get("Accept"))
+    return web.Response(body=body, headers={"Content-Type": content_type})

@@ -1,0 +1,59 @@
+"""`GET /_nodes`, `/_nodes/{node_id|metric}`, `/_nodes/{node_id}/{metric}` (ES `RestNodesInfoAction`).
+
+`GET /_nodes/_all/http` is what client sniffing reads: `nodes.*.http.publish_address`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node.actions.names import NODES_INFO
+from node.actions.nodes_info import ALLOWED_METRICS
+from rest.app_keys import rest_request, rest_task, serving_node
+from rest.params import unrecognized
+
+__all__ = ["nodes_info"]
+
+
+def _split(text: str) -> list[str]:
+    return [t for t in (part.strip() for part in text.split(",")) if t]
+
+
+def _targets(request: web.Request) -> tuple[list[str], list[str]]:
+    """Node selectors and metrics from the path; a lone segment made only of metric names is metrics."""
+    match = request.match_info
+    if "metric" in match:
+        return _split(match["node_id"]), _split(match["metric"])
+    if "node_id_or_metric" in match:
+        tokens = _split(match["node_id_or_metric"])
+        if tokens and set(tokens) <= set(ALLOWED_METRICS):
+            return [], tokens
+        return tokens, ["_all"]
+    return [], ["_all"]
+
+
+async def nodes_info(request: web.Request) -> web.Response:
+    req = rest_request(request)
+    node = serving_node(request)
+    selectors, metrics = _targets(request)
+    timeout = req.params.time("timeout")
+    req.params.consume("flat_settings", "master_timeout")
+    invalid = sorted({m for m in metrics if m != "_all" and m not in ALLOWED_METRICS})
+    if invalid:
+        raise unrecognized(request.path, invalid, ALLOWED_METRICS, "metric")
+    req.params.check_unrecognized()
+    async with rest_task(request, NODES_INFO, cancellable=True) as task:
+        result = await node.nodes_info.execute(
+            task, selectors, metrics, timeout.millis / 1000 if timeout is not None else None
+        )
+    header: dict[str, Any] = {
+        "total": len(result.infos) + len(result.failures),
+        "successful": len(result.infos),
+        "failed": len(result.failures),
+    }
+    if result.failures:
+        header["failures"] = [f.to_dict() for f in result.failures]
+    body = {"_nodes": header, "cluster_name": node.config.cluster_name, "nodes": result.infos}
+    return req.respond(body)
