@@ -180,6 +180,7 @@ class UnsupportedOperationError(ElasticsearchError):
 class MediaTypeHeaderError(ElasticsearchError):
     es_type = "media_type_header_exception"
     default_status = 400
+    es_level = False
 
 
 class ResourceNotFoundError(ElasticsearchError):

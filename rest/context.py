@@ -50,7 +50,7 @@ class RestRequest:
 
     @classmethod
     def from_http(cls, request: web.Request) -> RestRequest:
-        params = Params(dict(request.query), request.path)
+        params = Params(request.query, request.path)
         fmt = params.str("format")
         output = negotiate(
             request.headers.get("Accept"),

@@ -11,7 +11,8 @@ from aiohttp import web
 from node.actions.names import NODES_INFO
 from node.human import format_duration_nanos
 from rest.app_keys import rest_request, rest_task, serving_node
-from rest.cat import CatTable, Column, render_cat
+from rest.params import Params
+from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Column, render_cat
 
 __all__ = ["cat_index", "cat_master", "cat_nodes", "role_abbreviations"]
 
@@ -50,19 +51,19 @@ async def cat_index(request: web.Request) -> web.Response:
 
 NODES_COLUMNS = (
     Column("id", ("nodeId",), False, "unique node id"),
-    Column("pid", ("p",), False, "process id"),
+    Column("pid", ("p",), False, "process id", "right"),
     Column("ip", ("i",), True, "ip address"),
-    Column("port", ("po",), False, "bound transport port"),
+    Column("port", ("po",), False, "bound transport port", "right"),
     Column("http_address", ("http",), False, "bound http address"),
     Column("version", ("v",), False, "es version"),
-    Column("heap.percent", ("hp", "heapPercent"), True, "used heap ratio"),
-    Column("ram.percent", ("rp", "ramPercent"), True, "used machine memory ratio"),
-    Column("ram.max", ("rm", "ramMax"), False, "total machine memory"),
-    Column("cpu", ("cpu",), True, "recent cpu usage"),
-    Column("load_1m", ("l",), True, "1m load avg"),
-    Column("load_5m", ("l",), True, "5m load avg"),
-    Column("load_15m", ("l",), True, "15m load avg"),
-    Column("uptime", ("u",), False, "node uptime"),
+    Column("heap.percent", ("hp", "heapPercent"), True, "used heap ratio", "right"),
+    Column("ram.percent", ("rp", "ramPercent"), True, "used machine memory ratio", "right"),
+    Column("ram.max", ("rm", "ramMax"), False, "total machine memory", "right"),
+    Column("cpu", ("cpu",), True, "recent cpu usage", "right"),
+    Column("load_1m", ("l",), True, "1m load avg", "right"),
+    Column("load_5m", ("l",), True, "5m load avg", "right"),
+    Column("load_15m", ("l",), True, "15m load avg", "right"),
+    Column("uptime", ("u",), False, "node uptime", "right"),
     Column("node.role", ("r", "role", "nodeRole"), True, "m:master eligible node, d:data node, i:ingest node, -:coordinating node only"),
     Column("master", ("m",), True, "*:current master"),
     Column("name", ("n",), True, "node name"),
@@ -90,9 +91,13 @@ def _percent(part: int, whole: int) -> int:
 async def cat_nodes(request: web.Request) -> web.Response:
     req = rest_request(request)
     node = serving_node(request)
+    table = CatTable(columns=NODES_COLUMNS)
+    if req.params.bool("help", False):  # ES reads nothing else for help, so other parameters are unrecognized
+        req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
+        return _cat_response(table, req.params, request)
     full_id = req.params.bool("full_id", False)
     req.params.consume("local", "master_timeout", "include_unloaded_segments")
-    table = CatTable(columns=NODES_COLUMNS)
+    req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
     async with rest_task(request, NODES_INFO, cancellable=True) as task:
         result = await node.nodes_info.execute(task, [], ["process", "http", "os"], None)
     state = node.cluster_state()
@@ -125,7 +130,11 @@ async def cat_nodes(request: web.Request) -> web.Response:
                 "name": discovered.name,
             }
         )
-    body, content_type = render_cat(table, req.params, request.headers.get("Accept"))
+    return _cat_response(table, req.params, request)
+
+
+def _cat_response(table: CatTable, params: Params, request: web.Request) -> web.Response:
+    body, content_type = render_cat(table, params, request.headers.get("Accept"))
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
@@ -144,12 +153,17 @@ MASTER_COLUMNS = (
 async def cat_master(request: web.Request) -> web.Response:
     req = rest_request(request)
     node = serving_node(request)
+    table = CatTable(columns=MASTER_COLUMNS)
+    if req.params.bool("help", False):
+        req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
+        return _cat_response(table, req.params, request)
     req.params.consume("local", "master_timeout")
+    req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
     master = node.cluster_state().master
     row = (
         {"id": master.id, "host": master.host, "ip": master.ip, "node": master.name}
         if master is not None
         else {"id": "-", "host": "-", "ip": "-", "node": "-"}
     )
-    body, content_type = render_cat(CatTable(columns=MASTER_COLUMNS, rows=[row]), req.params, request.headers.get("Accept"))
-    return web.Response(body=body, headers={"Content-Type": content_type})
+    table.rows.append(row)
+    return _cat_response(table, req.params, request)

@@ -1,0 +1,280 @@
+"""Query parameters as ES's `RestRequest` reads them, with consumption tracking (reference §8.1–§8.4).
+
+ES rejects any query parameter a handler did not read. Every accessor of `Params` therefore records the name it
+was asked for, present or not, and `Params.check_unrecognized` raises for what is left, with ES's exact message
+and "did you mean" suggestions. Values parse as ES parses them: booleans (§8.2), time values (§8.3) and
+comma-separated lists.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import ClassVar, Literal
+
+from node.errors import IllegalArgumentError
+
+__all__ = [
+    "GLOBAL_PARAMS",
+    "GroupBy",
+    "Params",
+    "TimeUnit",
+    "TimeValue",
+    "parse_group_by",
+    "parse_time_value",
+    "split_by_comma",
+    "unrecognized",
+]
+
+TimeUnit = Literal["nanos", "micros", "ms", "s", "m", "h", "d"]
+GroupBy = Literal["nodes", "parents", "none"]
+
+# Read by ES's REST layer itself for every request (`AbstractRestChannel`, `RestController`), so they are never
+# unrecognized and always count as suggestion candidates.
+GLOBAL_PARAMS: frozenset[str] = frozenset({"pretty", "human", "format", "filter_path", "error_trace", "source"})
+
+_UNIT_NANOS: dict[str, int] = {
+    "nanos": 1,
+    "micros": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+}
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+_JAVA_LONG = re.compile(r"[+-]?[0-9]+")
+# What Java's Double.parseDouble accepts once ES has lower-cased the text: decimal or hex, optional f/d suffix.
+_JAVA_DOUBLE = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)p[+-]?[0-9]+)[fd]?"
+)
+_JAVA_WHITESPACE = "".join(map(chr, range(0x21)))  # String#trim strips every char <= ' '
+
+
+@dataclass(frozen=True, slots=True)
+class TimeValue:
+    """ES `TimeValue`: a duration in the unit it was written in, so it prints back the same (`30s`, `-1`)."""
+
+    duration: int
+    unit: TimeUnit
+
+    ZERO: ClassVar[TimeValue]
+    MINUS_ONE: ClassVar[TimeValue]
+
+    @property
+    def nanos(self) -> int:
+        return self.duration * _UNIT_NANOS[self.unit]
+
+    @property
+    def millis(self) -> int:
+        """Whole milliseconds, truncated toward zero like `TimeUnit#toMillis`."""
+        quotient = abs(self.nanos) // 1_000_000
+        return -quotient if self.nanos < 0 else quotient
+
+    @property
+    def seconds(self) -> float:
+        """Seconds as a float, the form asyncio timeouts take."""
+        return self.nanos / 1_000_000_000
+
+    def __str__(self) -> str:
+        """ES `TimeValue#getStringRep`: the duration with its own suffix; a negative one as the bare number."""
+        return str(self.duration) if self.duration < 0 else f"{self.duration}{self.unit}"
+
+
+TimeValue.ZERO = TimeValue(0, "ms")
+TimeValue.MINUS_ONE = TimeValue(-1, "ms")
+
+
+def _java_trim(text: str) -> str:
+    return text.strip(_JAVA_WHITESPACE)
+
+
+def _parse_duration(original: str, normalized: str, suffix: str, setting_name: str) -> int:
+    """Mirrors the private `TimeValue#parse`: a Java long, else tell a fraction from garbage."""
+    number = _java_trim(normalized[: len(normalized) - len(suffix)])
+    if _JAVA_LONG.fullmatch(number) and _LONG_MIN <= int(number) <= _LONG_MAX:
+        value = int(number)
+        if value < -1:  # -1 is the magic "no timeout"; any other negative is rejected
+            raise IllegalArgumentError(
+                f"failed to parse setting [{setting_name}] with value [{original}] as a time value: "
+                "negative durations are not supported"
+            )
+        return value
+    if _JAVA_DOUBLE.fullmatch(number):  # also an integer too long for a Java long, as in ES
+        raise IllegalArgumentError(f"failed to parse [{original}], fractional time values are not supported")
+    raise IllegalArgumentError(f"failed to parse [{original}]")
+
+
+def parse_time_value(text: str, setting_name: str) -> TimeValue:
+    """Parses a duration exactly like ES `TimeValue#parseTimeValue(String, String)`.
+
+    Suffixes match case-insensitively, except minutes: `m` must be lower case because ES reads `M` as months.
+    Unitless `-1` and `0` are the only values accepted without a suffix.
+
+    Raises:
+        IllegalArgumentError: a missing or unknown unit, a fraction, garbage, or a negative other than -1.
+    """
+    normalized = _java_trim(text.lower())
+    if normalized.endswith("nanos"):
+        return TimeValue(_parse_duration(text, normalized, "nanos", setting_name), "nanos")
+    if normalized.endswith("micros"):
+        return TimeValue(_parse_duration(text, normalized, "micros", setting_name), "micros")
+    if normalized.endswith("ms"):
+        return TimeValue(_parse_duration(text, normalized, "ms", setting_name), "ms")
+    if normalized.endswith("s"):
+        return TimeValue(_parse_duration(text, normalized, "s", setting_name), "s")
+    if text.endswith("m"):  # matched on the original text, unlike every other unit
+        return TimeValue(_parse_duration(text, normalized, "m", setting_name), "m")
+    if normalized.endswith("h"):
+        return TimeValue(_parse_duration(text, normalized, "h", setting_name), "h")
+    if normalized.endswith("d"):
+        return TimeValue(_parse_duration(text, normalized, "d", setting_name), "d")
+    if re.fullmatch(r"-0*1", normalized):
+        return TimeValue.MINUS_ONE
+    if re.fullmatch(r"0+", normalized):
+        return TimeValue.ZERO
+    raise IllegalArgumentError(
+        f"failed to parse setting [{setting_name}] with value [{text}] as a time value: unit is missing or unrecognized"
+    )
+
+
+def parse_group_by(value: str | None) -> GroupBy:
+    """The `group_by` of list, cancel and rethrottle (reference §8.4); `nodes` when absent."""
+    if value is None or value == "nodes":
+        return "nodes"
+    if value == "parents":
+        return "parents"
+    if value == "none":
+        return "none"
+    raise IllegalArgumentError(f"[group_by] must be one of [nodes], [parents] or [none] but was [{value}]")
+
+
+def split_by_comma(value: str | None) -> list[str]:
+    """ES `Strings#splitStringByCommaToArray`: Java's `String#split(",")`, which drops trailing empty strings.
+
+    No trimming: `a, b` yields `" b"`, as in ES.
+    """
+    if not value:
+        return []
+    parts = value.split(",")
+    while parts and parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def _levenshtein_similarity(a: str, b: str) -> Fraction:
+    """Lucene `LevenshteinDistance#getDistance`: `1 - distance / max(len)`, kept exact for stable ordering."""
+    if not a or not b:
+        return Fraction(1 if a == b else 0)
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return 1 - Fraction(previous[-1], max(len(a), len(b)))
+
+
+def unrecognized(
+    path: str, invalids: Iterable[str], candidates: Iterable[str], detail: str = "parameter"
+) -> IllegalArgumentError:
+    """The error of ES `BaseRestHandler#unrecognized`, with "did you mean" suggestions.
+
+    Args:
+        path: the decoded request path, without the query string (reference §20.41).
+        invalids: the rejected names; reported sorted, as ES's `TreeSet`.
+        candidates: names to suggest; those scoring more than 0.5 are listed best first, then by name.
+        detail: the noun, pluralised when several names are rejected (`parameter`, `metric`).
+    """
+    names = sorted(set(invalids))
+    pool = set(candidates)
+    entries = []
+    for name in names:
+        scored = [(_levenshtein_similarity(name, c), c) for c in pool]
+        matches = [c for score, c in sorted(scored, key=lambda sc: (-sc[0], sc[1])) if score > Fraction(1, 2)]
+        entry = f"[{name}]"
+        if matches:
+            entry += f" -> did you mean {'any of ' if len(matches) > 1 else ''}[{', '.join(matches)}]?"
+        entries.append(entry)
+    plural = "s" if len(names) > 1 else ""
+    return IllegalArgumentError(f"request [{path}] contains unrecognized {detail}{plural}: {', '.join(entries)}")
+
+
+class Params:
+    """The query parameters of one request, recording every name a handler reads (ES `RestRequest#param`).
+
+    Reading a name consumes it even when the request does not carry it, as in ES, so the names a handler
+    understands become suggestions for a mistyped one.
+    """
+
+    __slots__ = ("_consumed", "_values", "path")
+
+    def __init__(self, query: Mapping[builtins.str, builtins.str], path: builtins.str) -> None:
+        """Reads the whole query once.
+
+        Args:
+            query: the decoded query; a multi-dict (aiohttp's `request.query`, passed as is) may repeat a name, and
+                the last value wins as in ES `RestUtils#decodeQueryString`.
+            path: the decoded path without the query string, quoted in the unrecognized-parameter error.
+        """
+        self._values: dict[builtins.str, builtins.str] = {}
+        for name, value in query.items():
+            self._values[name] = value
+        self._consumed: set[builtins.str] = set()
+        self.path = path
+
+    def has(self, name: builtins.str) -> builtins.bool:
+        """Whether the request carries `name`. Unlike ES `RestRequest#hasParam`, this consumes the name too."""
+        self._consumed.add(name)
+        return name in self._values
+
+    def str(self, name: builtins.str, default: builtins.str | None = None) -> builtins.str | None:
+        """ES `RestRequest#param`: the raw value, or `default` when absent."""
+        self._consumed.add(name)
+        return self._values.get(name, default)
+
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
+        """ES `RestRequest#paramAsBoolean`: a bare `?name` is true; only `true` and `false` are values.
+
+        Raises:
+            IllegalArgumentError: any other value (reference §8.2).
+        """
+        value = self.str(name)
+        if value is None:
+            return default
+        if value in ("", "true"):
+            return True
+        if value == "false":
+            return False
+        raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
+
+    def time(self, name: builtins.str, default: TimeValue | None = None) -> TimeValue | None:
+        """ES `RestRequest#paramAsTime`; the parameter name is the setting name in error messages."""
+        value = self.str(name)
+        return default if value is None else parse_time_value(value, name)
+
+    def list(self, name: builtins.str) -> builtins.list[builtins.str]:
+        """ES `RestRequest#paramAsStringArray`, with an empty list for an absent parameter."""
+        return split_by_comma(self.str(name))
+
+    def consume(self, *names: builtins.str) -> None:
+        """Accepts parameters a handler tolerates without reading (ES handlers reading and ignoring them)."""
+        self._consumed.update(names)
+
+    def check_unrecognized(self, response_params: Iterable[builtins.str] = ()) -> None:
+        """Rejects every query parameter nobody read, as ES `BaseRestHandler#handleRequest` does.
+
+        Args:
+            response_params: the handler's own response parameters (ES `BaseRestHandler#responseParams`), read
+                only while rendering: accepted unread, and suggested. `_cat` handlers pass `CAT_RESPONSE_PARAMS`.
+
+        Raises:
+            IllegalArgumentError: `request [/_tasks] contains unrecognized parameter: [foo]`.
+        """
+        accepted = self._consumed | GLOBAL_PARAMS | set(response_params)
+        invalid = [name for name in self._values if name not in accepted]
+        if invalid:
+            raise unrecognized(self.path, invalid, accepted)
