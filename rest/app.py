@@ -17,7 +17,7 @@ from aiohttp import web
 from node.errors import ElasticsearchError, PlainRestError
 from rest.app_keys import NODE, REST_REQUEST
 from rest.context import RestRequest
-from rest.handlers import cat, cluster, nodes, root, tasks
+from rest.handlers import cat, cat_tasks, cluster, nodes, root, tasks
 
 if TYPE_CHECKING:
     from node.server import Node
@@ -43,6 +43,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_cat", cat.cat_index),
     ("GET", "/_cat/nodes", cat.cat_nodes),
     ("GET", "/_cat/master", cat.cat_master),
+    ("GET", "/_cat/tasks", cat_tasks.cat_tasks),
 ]
 
 

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any, Literal, TypeAlias
 
+from aiohttp import web
+
 from node.errors import UnsupportedOperationError
 from node.human import format_duration_nanos, format_java_double, format_time_value_in
 from rest.output import TEXT, OutputFormat, negotiate_table, render
 from rest.params import Params
 
-__all__ = ["CAT_RESPONSE_PARAMS", "CatTable", "Cell", "Column", "Duration", "render_cat"]
+__all__ = ["CAT_RESPONSE_PARAMS", "CatTable", "Cell", "Column", "Duration", "cat_response", "render_cat"]
 
 CAT_RESPONSE_PARAMS: frozenset[str] = frozenset({"format", "h", "v", "ts", "pri", "bytes", "size", "time", "s"})
 
@@ -250,3 +252,9 @@ def render_cat(table: CatTable, params: Params, accept: str | None) -> tuple[byt
     if fmt.kind == "text":
         return _render_text(table, params), fmt.content_type
     return _render_structured(table, params, fmt), fmt.content_type
+
+
+def cat_response(table: CatTable, params: Params, accept: str | None) -> web.Response:
+    """The aiohttp response of a cat handler: `render_cat` with its content type."""
+    body, content_type = render_cat(table, params, accept)
+    return web.Response(body=body, headers={"Content-Type": content_type})

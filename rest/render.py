@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from node.coordination.state import ClusterState, DiscoveryNode
@@ -10,9 +11,11 @@ from node.errors import ElasticsearchError, status_name
 from node.tasks.task import TaskInfo
 
 __all__ = [
+    "TaskGroup",
     "node_failures",
     "render_list_tasks",
     "task_failure",
+    "task_groups",
     "tasks_node_entry",
 ]
 
@@ -45,29 +48,46 @@ def task_failure(task_id: int, node_id: str, error: ElasticsearchError) -> dict[
     return {"task_id": task_id, "node_id": node_id, "status": status_name(error.status), "reason": error.to_dict()}
 
 
-def _sort_key(info: TaskInfo) -> tuple[int, str, int]:
+@dataclass(frozen=True, slots=True)
+class TaskGroup:
+    """ES `TaskGroup`: a task and the groups of its children found in the same list result."""
+
+    task_info: TaskInfo
+    child_tasks: tuple[TaskGroup, ...]
+
+
+def _start_order(info: TaskInfo) -> tuple[int, str, int]:
+    # ES sorts by start time alone, and ties keep HashMap order; node and id make the order deterministic (§20.36).
     return (info.start_time_in_millis, info.node, info.id)
 
 
-def _group_by_parents(tasks: Sequence[TaskInfo], *, human: bool) -> dict[str, Any]:
-    """Mirrors ES `ListTasksResponse#getTaskGroups`: children attach to a parent present in the result."""
-    by_id = {t.task_id: t for t in tasks}
+def task_groups(tasks: Sequence[TaskInfo]) -> list[TaskGroup]:
+    """Mirrors ES `ListTasksResponse#getTaskGroups`, each level sorted by start time as `buildGroups` sorts it.
+
+    A task whose parent is in `tasks` becomes that parent's child; every other task, including one whose parent was
+    filtered out or lives on a node that failed, is a top-level group.
+    """
+    present = {info.task_id for info in tasks}
     children: dict[str, list[TaskInfo]] = {}
     top: list[TaskInfo] = []
-    for t in tasks:
-        if t.parent_task_id is not None and t.parent_task_id in by_id:
-            children.setdefault(t.parent_task_id, []).append(t)
+    for info in tasks:
+        if info.parent_task_id is not None and info.parent_task_id in present:
+            children.setdefault(info.parent_task_id, []).append(info)
         else:
-            top.append(t)
+            top.append(info)
 
-    def group(info: TaskInfo) -> dict[str, Any]:
-        out = info.to_dict(human=human)
-        kids = sorted(children.get(info.task_id, ()), key=_sort_key)
-        if kids:
-            out["children"] = [group(k) for k in kids]
-        return out
+    def group(info: TaskInfo) -> TaskGroup:
+        kids = sorted(children.get(info.task_id, ()), key=_start_order)
+        return TaskGroup(info, tuple(group(kid) for kid in kids))
 
-    return {t.task_id: group(t) for t in sorted(top, key=_sort_key)}
+    return [group(info) for info in sorted(top, key=_start_order)]
+
+
+def _group_dict(group: TaskGroup, *, human: bool) -> dict[str, Any]:
+    out = group.task_info.to_dict(human=human)
+    if group.child_tasks:
+        out["children"] = [_group_dict(child, human=human) for child in group.child_tasks]
+    return out
 
 
 def render_list_tasks(
@@ -94,7 +114,7 @@ def render_list_tasks(
         return body
     all_tasks = [t for infos in tasks_by_node.values() for t in infos]
     if group_by == GROUP_BY_PARENTS:
-        body["tasks"] = _group_by_parents(all_tasks, human=human)
+        body["tasks"] = {g.task_info.task_id: _group_dict(g, human=human) for g in task_groups(all_tasks)}
     else:
         body["tasks"] = [t.to_dict(human=human) for t in all_tasks]
     return body

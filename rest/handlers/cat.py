@@ -11,12 +11,11 @@ from aiohttp import web
 from node.actions.names import NODES_INFO
 from node.human import format_duration_nanos
 from rest.app_keys import rest_request, rest_task, serving_node
-from rest.params import Params
-from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Column, render_cat
+from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Column, cat_response
 
 __all__ = ["cat_index", "cat_master", "cat_nodes", "role_abbreviations"]
 
-CAT_ENDPOINTS = ("/_cat/master", "/_cat/nodes")
+CAT_ENDPOINTS = ("/_cat/master", "/_cat/nodes", "/_cat/tasks")
 
 # ES DiscoveryNodeRole#roleNameAbbreviation
 _ROLE_ABBREVIATIONS = {
@@ -94,7 +93,7 @@ async def cat_nodes(request: web.Request) -> web.Response:
     table = CatTable(columns=NODES_COLUMNS)
     if req.params.bool("help", False):  # ES reads nothing else for help, so other parameters are unrecognized
         req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-        return _cat_response(table, req.params, request)
+        return cat_response(table, req.params, request.headers.get("Accept"))
     full_id = req.params.bool("full_id", False)
     req.params.consume("local", "master_timeout", "include_unloaded_segments")
     req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
@@ -130,12 +129,8 @@ async def cat_nodes(request: web.Request) -> web.Response:
                 "name": discovered.name,
             }
         )
-    return _cat_response(table, req.params, request)
+    return cat_response(table, req.params, request.headers.get("Accept"))
 
-
-def _cat_response(table: CatTable, params: Params, request: web.Request) -> web.Response:
-    body, content_type = render_cat(table, params, request.headers.get("Accept"))
-    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def _uptime(millis: int) -> str:
@@ -156,7 +151,7 @@ async def cat_master(request: web.Request) -> web.Response:
     table = CatTable(columns=MASTER_COLUMNS)
     if req.params.bool("help", False):
         req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-        return _cat_response(table, req.params, request)
+        return cat_response(table, req.params, request.headers.get("Accept"))
     req.params.consume("local", "master_timeout")
     req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
     master = node.cluster_state().master
@@ -166,4 +161,4 @@ async def cat_master(request: web.Request) -> web.Response:
         else {"id": "-", "host": "-", "ip": "-", "node": "-"}
     )
     table.rows.append(row)
-    return _cat_response(table, req.params, request)
+    return cat_response(table, req.params, request.headers.get("Accept"))
