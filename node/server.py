@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from node.actions.cancel_tasks import CancelTasksAction
 from node.actions.list_tasks import ListTasksAction
 from node.actions.nodes_info import NodesInfoAction, local_node_info
 from node.config import NodeConfig, PortRange
@@ -26,6 +27,7 @@ from node.coordination import Coordinator
 from node.coordination.state import ClusterState, DiscoveryNode
 from node.logs import setup_logging
 from node.storage.store import NodeStore, new_node_id
+from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
 from node.transport.service import TransportService
 
@@ -89,7 +91,9 @@ class Node:
         )
         self._coordinator = Coordinator(self.config, self.local_node, self.transport, self.store, self._on_applied)
         state = self.cluster_state
+        self.cancellation = TaskCancellationService(self.task_manager, self.transport, state)
         self.list_tasks = ListTasksAction(self.transport, self.task_manager, state, self.node_id)
+        self.cancel_tasks = CancelTasksAction(self.transport, self.task_manager, self.cancellation, state, self.node_id)
         self.nodes_info = NodesInfoAction(self.transport, self.task_manager, state, self.node_id, self._local_info)
         await self.transport.start()
         await self._coordinator.start()
@@ -100,6 +104,7 @@ class Node:
             await self._runner.cleanup()
         if self._coordinator is not None:
             await self._coordinator.stop()
+            await self.cancellation.stop()
         await self.transport.stop(grace=0.2)
         self.store.close()
 
@@ -107,11 +112,13 @@ class Node:
         return local_node_info(self.config, self.local_node, metrics, self.started_at_millis)
 
     def _on_applied(self, old: ClusterState, new: ClusterState) -> None:
+        """A node that left (or restarted) takes its bans with it, and its tasks' children here are cancelled."""
         for node_id, node in old.nodes.items():
             gone = new.nodes.get(node_id)
             if gone is None or gone.ephemeral_id != node.ephemeral_id:
                 self.transport.disconnect(node)
                 self.task_manager.drop_bans_from(node_id)
+                self.cancellation.cancel_children_of_departed(node_id)
 
     def log_fields(self) -> dict[str, str]:
         fields = {

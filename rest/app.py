@@ -17,7 +17,7 @@ from aiohttp import web
 from node.errors import ElasticsearchError, PlainRestError
 from rest.app_keys import NODE, REST_REQUEST
 from rest.context import RestRequest
-from rest.handlers import cat, cat_tasks, cluster, nodes, root, tasks
+from rest.handlers import cancel, cat, cat_tasks, cluster, nodes, root, tasks
 
 if TYPE_CHECKING:
     from node.server import Node
@@ -35,6 +35,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/", root.info),
     ("HEAD", "/", root.ping),
     ("GET", "/_tasks", tasks.list_tasks),
+    ("POST", "/_tasks/_cancel", cancel.cancel_tasks),
+    ("POST", "/_tasks/{task_id}/_cancel", cancel.cancel_tasks),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     ("GET", "/_nodes", nodes.nodes_info),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -43,5 +44,18 @@ async def rest_task(
     )
     try:
         yield task
+    except asyncio.CancelledError:
+        # The client closed the connection: ES cancels the REST task and, through bans, its descendants.
+        node.cancellation.cancel_in_background(task, f"http channel [{_channel(request)}] closed")
+        raise
     finally:
         node.task_manager.unregister(task)
+
+
+def _channel(request: web.Request) -> str:
+    """Describes the HTTP channel the way ES's Netty channel prints itself."""
+    local = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    remote = request.transport.get_extra_info("peername") if request.transport is not None else None
+    local_text = f"/{local[0]}:{local[1]}" if local else "/unknown"
+    remote_text = f"/{remote[0]}:{remote[1]}" if remote else "/unknown"
+    return f"Netty4HttpChannel{{localAddress={local_text}, remoteAddress={remote_text}}}"

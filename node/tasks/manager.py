@@ -48,6 +48,9 @@ class TaskManager:
         self._bans: dict[TaskId, Ban] = {}
         # Outstanding child requests per parent task and target node: bans go only where children are.
         self._child_requests: dict[int, dict[str, int]] = {}
+        # Parents whose children are banned (ES CancellableTaskHolder#banChildren), and who waits for them to finish.
+        self._children_banned: dict[int, str] = {}
+        self._children_waiters: dict[int, list[asyncio.Future[None]]] = defaultdict(list)
 
     # ---- registration -------------------------------------------------------------------------------------
 
@@ -94,6 +97,8 @@ class TaskManager:
         if self._tasks.pop(task.id, None) is None:
             return
         self._child_requests.pop(task.id, None)
+        self._children_banned.pop(task.id, None)
+        self._release_children_waiters(task.id)
         for waiter in self._removal_waiters.pop(task.id, ()):
             if not waiter.done():
                 waiter.set_result(None)
@@ -164,7 +169,15 @@ class TaskManager:
 
     @contextmanager
     def child_request(self, parent: Task, target_node_id: str) -> Iterator[None]:
-        """Counts a child request of `parent` to `target_node_id` while it is outstanding."""
+        """Counts a child request of `parent` to `target_node_id` while it is outstanding.
+
+        Raises:
+            TaskCancelledError: the parent was cancelled, so it may not start new children (ES
+                `registerChildConnection`: `parent task was cancelled [reason]`).
+        """
+        banned = self._children_banned.get(parent.id)
+        if banned is not None:
+            raise TaskCancelledError(f"parent task was cancelled [{banned}]")
         counts = self._child_requests.setdefault(parent.id, {})
         counts[target_node_id] = counts.get(target_node_id, 0) + 1
         try:
@@ -175,6 +188,27 @@ class TaskManager:
                 counts[target_node_id] -= 1
                 if counts[target_node_id] == 0:
                     del counts[target_node_id]
+                if not counts:
+                    self._release_children_waiters(parent.id)
 
     def nodes_with_children(self, parent: Task) -> list[str]:
         return sorted(self._child_requests.get(parent.id, {}))
+
+    def start_ban_on_children(self, parent: Task, reason: str) -> list[str]:
+        """Refuses new children of `parent` from now on; returns the nodes where children are outstanding."""
+        if parent.id in self._tasks:
+            self._children_banned[parent.id] = reason
+        return self.nodes_with_children(parent)
+
+    async def wait_for_children(self, parent: Task) -> None:
+        """Returns once `parent` has no outstanding child requests (or is unregistered)."""
+        if not self._child_requests.get(parent.id) or parent.id not in self._tasks:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._children_waiters[parent.id].append(waiter)
+        await waiter
+
+    def _release_children_waiters(self, parent_id: int) -> None:
+        for waiter in self._children_waiters.pop(parent_id, ()):
+            if not waiter.done():
+                waiter.set_result(None)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from node.errors import TaskCancelledError
 from node.human import format_duration_nanos, format_iso_millis
 from node.tasks.task_id import TaskId
 
 __all__ = ["Task", "TaskInfo", "TaskType"]
+
+T = TypeVar("T")
 
 
 class TaskType:
@@ -56,6 +59,27 @@ class Task:
     @property
     def cancelled(self) -> bool:
         return self.cancel_reason is not None
+
+    def ensure_not_cancelled(self) -> None:
+        """ES `CancellableTask#ensureNotCancelled`."""
+        if self.cancel_reason is not None:
+            raise TaskCancelledError(f"task cancelled [{self.cancel_reason}]")
+
+    async def run_unless_cancelled(self, awaitable: Awaitable[T]) -> T:
+        """Awaits `awaitable`, but fails with `task cancelled [reason]` as soon as this task is cancelled."""
+        self.ensure_not_cancelled()
+        work = asyncio.ensure_future(awaitable)
+        cancelled = asyncio.ensure_future(self.cancelled_event.wait())
+        try:
+            await asyncio.wait({work, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cancelled.cancel()
+            if not work.done():
+                work.cancel()
+        if work.done() and not work.cancelled():
+            return work.result()
+        self.ensure_not_cancelled()
+        return await work  # unreachable in practice: the work was cancelled without the task being cancelled
 
     def info(self, *, detailed: bool) -> TaskInfo:
         """An immutable snapshot; `running_time_in_nanos` is computed now, as ES does on every call."""

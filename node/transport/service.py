@@ -59,8 +59,11 @@ class ActionHandler(Generic[Req, Resp]):
     request_type: type[Req]
     response_type: type[Resp]
     handler: Callable[[Task, Req], Awaitable[Resp]]
-    cancellable: bool = False
+    cancellable: bool | Callable[[Req], bool] = False
     describe: Callable[[Req], str] | None = None
+
+    def is_cancellable(self, request: Req) -> bool:
+        return self.cancellable(request) if callable(self.cancellable) else self.cancellable
 
 
 class _Disconnected(Exception):
@@ -89,9 +92,10 @@ class TransportService:
         response_type: type[Resp],
         handler: Callable[[Task, Req], Awaitable[Resp]],
         *,
-        cancellable: bool = False,
+        cancellable: bool | Callable[[Req], bool] = False,
         describe: Callable[[Req], str] | None = None,
     ) -> None:
+        """Serves `action`; `cancellable` may depend on the request, as ES's `TransportRequest#createTask` does."""
         if action in self._handlers:
             raise ValueError(f"action [{action}] is already registered")
         self._handlers[action] = ActionHandler(action, request_type, response_type, handler, cancellable, describe)
@@ -250,7 +254,7 @@ class TransportService:
             description=handler.describe(request) if handler.describe is not None else "",
             parent=parent,
             headers=headers,
-            cancellable=handler.cancellable,
+            cancellable=handler.is_cancellable(request),
         )
         try:
             return await handler.handler(task, request)

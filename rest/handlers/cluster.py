@@ -95,9 +95,10 @@ async def health(request: web.Request) -> web.Response:
     timeout_s = (timeout.millis if timeout is not None else _DEFAULT_TIMEOUT_MS) / 1000
     master_timeout_s = (master_timeout.millis if master_timeout is not None else _DEFAULT_TIMEOUT_MS) / 1000
     coordinator = node.coordinator
-    async with rest_task(request, CLUSTER_HEALTH, cancellable=True):
+    async with rest_task(request, CLUSTER_HEALTH, cancellable=True) as task:
         if not local and coordinator.state.master_node_id is None:
-            if await coordinator.wait_for_state(lambda s: s.master_node_id is not None, master_timeout_s) is None:
+            has_master = coordinator.wait_for_state(lambda s: s.master_node_id is not None, master_timeout_s)
+            if await task.run_unless_cancelled(has_master) is None:
                 raise MasterNotDiscoveredError(None)  # type: ignore[arg-type]  # ES renders "reason": null
 
         def satisfied(s: ClusterState) -> bool:
@@ -105,6 +106,6 @@ async def health(request: web.Request) -> web.Response:
 
         timed_out = False
         if nodes_ok is not None or wait_for_status is not None:
-            timed_out = await coordinator.wait_for_state(satisfied, timeout_s) is None
+            timed_out = await task.run_unless_cancelled(coordinator.wait_for_state(satisfied, timeout_s)) is None
     body = health_body(node.cluster_state(), timed_out=timed_out, human=human)
     return req.respond(body, status=408 if timed_out else 200)

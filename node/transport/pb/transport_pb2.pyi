@@ -284,3 +284,117 @@ class NodesInfoNodeResponse(_message.Message):
     INFO_JSON_FIELD_NUMBER: _ClassVar[int]
     info_json: str
     def __init__(self, info_json: _Optional[str] = ...) -> None: ...
+
+class BanParentRequest(_message.Message):
+    __slots__ = ("parent_task_id", "ban", "reason", "wait_for_completion")
+    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    BAN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FOR_COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    parent_task_id: str
+    ban: bool
+    reason: str
+    wait_for_completion: bool
+    def __init__(self, parent_task_id: _Optional[str] = ..., ban: _Optional[bool] = ..., reason: _Optional[str] = ..., wait_for_completion: _Optional[bool] = ...) -> None: ...
+
+class BanParentResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TaskFailureMessage(_message.Message):
+    __slots__ = ("task_id", "node_id", "error_json")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_JSON_FIELD_NUMBER: _ClassVar[int]
+    task_id: int
+    node_id: str
+    error_json: str
+    def __init__(self, task_id: _Optional[int] = ..., node_id: _Optional[str] = ..., error_json: _Optional[str] = ...) -> None: ...
+
+class CancelTasksNodeRequest(_message.Message):
+    __slots__ = ("target_task_id", "actions", "parent_task_id", "wait_for_completion", "reason", "cancel_task_id")
+    TARGET_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FOR_COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    target_task_id: str
+    actions: _containers.RepeatedScalarFieldContainer[str]
+    parent_task_id: str
+    wait_for_completion: bool
+    reason: str
+    cancel_task_id: str
+    def __init__(self, target_task_id: _Optional[str] = ..., actions: _Optional[_Iterable[str]] = ..., parent_task_id: _Optional[str] = ..., wait_for_completion: _Optional[bool] = ..., reason: _Optional[str] = ..., cancel_task_id: _Optional[str] = ...) -> None: ...
+
+class CancelTasksNodeResponse(_message.Message):
+    __slots__ = ("tasks", "failures")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfoMessage]
+    failures: _containers.RepeatedCompositeFieldContainer[TaskFailureMessage]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[TaskFailureMessage, _Mapping]]] = ...) -> None: ...
+
+class GetTaskRequest(_message.Message):
+    __slots__ = ("task_id", "wait_for_completion", "timeout_millis", "timeout_text")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FOR_COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_TEXT_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    wait_for_completion: bool
+    timeout_millis: int
+    timeout_text: str
+    def __init__(self, task_id: _Optional[str] = ..., wait_for_completion: _Optional[bool] = ..., timeout_millis: _Optional[int] = ..., timeout_text: _Optional[str] = ...) -> None: ...
+
+class GetTaskResponse(_message.Message):
+    __slots__ = ("result_json",)
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    result_json: str
+    def __init__(self, result_json: _Optional[str] = ...) -> None: ...
+
+class StoreResultRequest(_message.Message):
+    __slots__ = ("task_id", "document_json")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    document_json: str
+    def __init__(self, task_id: _Optional[str] = ..., document_json: _Optional[str] = ...) -> None: ...
+
+class StoreResultResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetStoredResultRequest(_message.Message):
+    __slots__ = ("task_id",)
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    def __init__(self, task_id: _Optional[str] = ...) -> None: ...
+
+class GetStoredResultResponse(_message.Message):
+    __slots__ = ("found", "document_json")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    document_json: str
+    def __init__(self, found: _Optional[bool] = ..., document_json: _Optional[str] = ...) -> None: ...
+
+class TestTaskNodeRequest(_message.Message):
+    __slots__ = ("duration_millis", "cancellable", "fail", "check_interval_millis", "depth")
+    DURATION_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLABLE_FIELD_NUMBER: _ClassVar[int]
+    FAIL_FIELD_NUMBER: _ClassVar[int]
+    CHECK_INTERVAL_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    duration_millis: int
+    cancellable: bool
+    fail: bool
+    check_interval_millis: int
+    depth: int
+    def __init__(self, duration_millis: _Optional[int] = ..., cancellable: _Optional[bool] = ..., fail: _Optional[bool] = ..., check_interval_millis: _Optional[int] = ..., depth: _Optional[int] = ...) -> None: ...
+
+class TestTaskNodeResponse(_message.Message):
+    __slots__ = ("result_json",)
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    result_json: str
+    def __init__(self, result_json: _Optional[str] = ...) -> None: ...
