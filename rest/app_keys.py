@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["NODE", "REST_REQUEST", "rest_request", "rest_task", "serving_node"]
 
 NODE: web.AppKey[Node] = web.AppKey("node")
-REST_REQUEST = "simcluster.rest_request"
+REST_REQUEST: web.RequestKey[RestRequest] = web.RequestKey("rest_request", RestRequest)
 
 
 def serving_node(request: web.Request) -> Node:
@@ -26,7 +26,7 @@ def serving_node(request: web.Request) -> Node:
 
 
 def rest_request(request: web.Request) -> RestRequest:
-    return request[REST_REQUEST]  # type: ignore[no-any-return]
+    return request[REST_REQUEST]
 
 
 @asynccontextmanager
