@@ -1,0 +1,279 @@
+"""`simcluster`: start, inspect and stop a local cluster of node processes.
+
+The verbs follow what users of ccm, docker compose and minikube expect (`up`, `status`, `endpoints`, `down`, and a
+`node` group for per-node verbs). Every command acts on a cluster home (`--home`, `$SIMCLUSTER_HOME`, default
+`./.simcluster`) through `LocalCluster`, the same class the tests use. This module only parses, prints and maps
+errors: every failure is one line on stderr with exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from cluster.errors import ClusterError
+from cluster.launcher import LocalCluster
+from cluster.process import StopOutcome, child_environment
+from cluster.render import endpoints_text, status_json, status_table
+from cluster.state import DEFAULT_HOME, ClusterHome
+
+__all__ = ["cli", "main"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_DEFAULTS = {"nodes": 3, "cluster_name": "simcluster", "http_port": 9200, "transport_port": 9300}
+_OUTCOME_TEXT = {
+    StopOutcome.STOPPED: "stopped",
+    StopOutcome.KILLED: "killed (did not stop in time after SIGTERM)",
+    StopOutcome.ALREADY_DOWN: "already down",
+}
+
+
+class _Terminated(Exception):
+    """SIGTERM or SIGHUP reached the foreground `up`: stop the nodes as for Ctrl-C."""
+
+
+class _SimclusterGroup(click.Group):
+    """Turns launcher and OS errors raised by any sub-command into click's one-line `Error: ...`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClusterError as e:
+            _echo_log_tails(e)
+            raise click.ClickException(e.message) from None
+        except OSError as e:
+            raise click.ClickException(str(e)) from None
+
+
+def _home_option(f: _F) -> _F:
+    return click.option(
+        "--home",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_HOME,
+        envvar="SIMCLUSTER_HOME",
+        show_default=True,
+        show_envvar=True,
+        help="Cluster home: cluster.json and the node data directories.",
+    )(f)
+
+
+@click.group(cls=_SimclusterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Run a simulated Elasticsearch cluster of local node processes."""
+
+
+@cli.command(short_help="Start the cluster and wait until it formed.")
+@click.option("-n", "--nodes", type=click.IntRange(min=1), default=None, help="Number of nodes.  [default: 3]")
+@_home_option
+@click.option(
+    "--http-port", type=click.IntRange(0, 65535), default=None, help="Base HTTP port; 0: ephemeral.  [default: 9200]"
+)
+@click.option(
+    "--transport-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Base transport port; 0: ephemeral.  [default: 9300]",
+)
+@click.option("--cluster-name", default=None, help="cluster.name of every node.  [default: simcluster]")
+@click.option("-d", "--detach", is_flag=True, help="Return once the cluster formed and leave it running.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds to form.")
+def up(
+    nodes: int | None,
+    home: Path,
+    http_port: int | None,
+    transport_port: int | None,
+    cluster_name: str | None,
+    detach: bool,
+    timeout: float,
+) -> None:
+    """Start the cluster (or restart the one in --home) and wait until all nodes formed it.
+
+    In the foreground (default) the nodes live as long as this command: Ctrl-C stops them all. Node i prefers
+    HTTP port BASE+i and transport port BASE+i and moves to the next free port when one is taken.
+    """
+    # Options left out mean "as before" for an existing home; `LocalCluster` refuses ones that contradict it.
+    stored = ClusterHome(home).load_if_exists()
+    held = _DEFAULTS if stored is None else {
+        "nodes": len(stored.nodes),
+        "cluster_name": stored.cluster_name,
+        "http_port": stored.http_port,
+        "transport_port": stored.transport_port,
+    }  # fmt: skip
+    given = {"nodes": nodes, "cluster_name": cluster_name, "http_port": http_port, "transport_port": transport_port}
+    settings = {key: held[key] if value is None else value for key, value in given.items()}
+    cluster = LocalCluster(
+        home,
+        settings["nodes"],
+        cluster_name=settings["cluster_name"],
+        http_port=settings["http_port"],
+        transport_port=settings["transport_port"],
+        detach=detach,
+    )
+    _raise_on_termination()
+    formed = False
+    try:
+        cluster.start()
+        cluster.wait_until_formed(timeout)
+        formed = True
+        click.echo(status_table(cluster.status(), with_state=False))
+        if detach:
+            click.echo(
+                f"cluster [{cluster.cluster_name}] keeps running in the background;"
+                f" stop it with `simcluster down{_home_flag(home)}`"
+            )
+            return
+        click.echo(f"cluster [{cluster.cluster_name}] is up with {len(cluster.names)} nodes; press Ctrl-C to stop it")
+        _watch_nodes(cluster)
+    except KeyboardInterrupt:
+        if sys.stderr.isatty():
+            click.echo("", err=True)  # the terminal echoed ^C without a newline
+    except _Terminated:
+        pass
+    except BaseException:
+        _ignore_termination()
+        cluster.stop()
+        raise
+    _ignore_termination()
+    _report_stop(cluster, cluster.stop(), formed)
+
+
+def _watch_nodes(cluster: LocalCluster) -> None:
+    """Reports nodes that exit (a killed node is a state, not the end) until none is left."""
+    while cluster.running():
+        for name, code in cluster.wait_for_exits(timeout=None).items():
+            click.echo(f"{name} exited ({_describe_exit(code)})", err=True)
+
+
+def _report_stop(cluster: LocalCluster, outcomes: dict[str, StopOutcome], formed: bool) -> None:
+    where = f"data kept in {cluster.home.root}"
+    if not formed:
+        _exit(f"interrupted; stopped the nodes of cluster [{cluster.cluster_name}] ({where})")
+    stopped = [name for name, outcome in outcomes.items() if outcome is not StopOutcome.ALREADY_DOWN]
+    if not stopped:
+        _exit(f"every node of cluster [{cluster.cluster_name}] has exited; {where}", 1)
+    killed = [name for name, outcome in outcomes.items() if outcome is StopOutcome.KILLED]
+    sigkill = f" ({', '.join(killed)} needed SIGKILL)" if killed else ""
+    count = f"{len(stopped)} node{'' if len(stopped) == 1 else 's'}"
+    click.echo(f"stopped {count} of cluster [{cluster.cluster_name}]{sigkill}; {where}")
+
+
+@cli.command(short_help="Show each node's state, id, pid, addresses, roles and the master.")
+@_home_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
+def status(home: Path, as_json: bool) -> None:
+    """Show every node: state (UP, DOWN, PAUSED, UNRESPONSIVE), id, pid, addresses, roles, master."""
+    current = LocalCluster.attach(home).status()
+    if as_json:
+        click.echo(status_json(current))
+        return
+    click.echo(f"cluster [{current.cluster_name}] in {current.home}")
+    click.echo(status_table(current, with_state=True))
+
+
+@cli.command(short_help="Print the HTTP endpoints of the running nodes.")
+@_home_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["env", "json", "plain"]),
+    default="env",
+    show_default=True,
+    help="env: ES_HOSTS=url,url; plain: one URL a line; json: names, URLs and transport addresses.",
+)
+def endpoints(home: Path, output_format: str) -> None:
+    """Print the HTTP endpoints of the running nodes, e.g. `eval $(simcluster endpoints)`."""
+    cluster = LocalCluster.attach(home)
+    running = set(cluster.running())
+    records = [record for record in cluster.nodes if record.name in running and record.http_url]
+    if not records:
+        raise click.ClickException(
+            f"no node of cluster [{cluster.cluster_name}] is running; start it with `simcluster up{_home_flag(home)}`"
+        )
+    click.echo(endpoints_text(records, output_format))
+
+
+@cli.command(short_help="Stop every node; the data is kept.")
+@_home_option
+@click.option(
+    "--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Seconds before SIGKILL."
+)
+def down(home: Path, timeout: float) -> None:
+    """Stop every node (SIGTERM, then SIGKILL after --timeout); data is kept, so `up` restarts the same cluster."""
+    cluster = LocalCluster.attach(home, stop_timeout=timeout)
+    for name, outcome in cluster.stop().items():
+        click.echo(f"{name}: {_OUTCOME_TEXT[outcome]}")
+
+
+@cli.group()
+def node() -> None:
+    """Act on one node process."""
+
+
+@node.command(
+    "run",
+    short_help="Run one node in the foreground (`python -m node` flags).",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("node_args", nargs=-1, type=click.UNPROCESSED)
+def node_run(node_args: tuple[str, ...]) -> NoReturn:
+    """Run one node in the foreground with the node's own flags (`simcluster node run --help` lists them)."""
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "node", *node_args], child_environment())
+
+
+def _home_flag(home: Path) -> str:
+    return "" if home == DEFAULT_HOME else f" --home {home}"
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "closed its stdout"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def _echo_log_tails(error: ClusterError) -> None:
+    for name, lines in error.log_tails.items():
+        click.echo(f"--- {name}: last {len(lines)} log lines ---", err=True)
+        for line in lines:
+            click.echo(line, err=True)
+
+
+def _on_termination(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated(signal.Signals(signum).name)
+
+
+def _raise_on_termination() -> None:
+    # SIGINT explicitly too: a shell that starts us in the background without job control ignores it otherwise.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_termination)
+
+
+def _ignore_termination() -> None:
+    """Once stopping has begun, a second Ctrl-C or SIGTERM must not abandon the nodes half-stopped."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _exit(message: str, code: int = 130) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def main() -> None:
+    """Console-script entry point: click's own errors as `Error: ...`, anything unexpected as one line too."""
+    try:
+        cli.main(prog_name="simcluster")
+    except Exception as e:  # deliberately broad: the promise is one line, never a traceback
+        click.echo(f"Error: unexpected {type(e).__name__}: {e}", err=True)
+        sys.exit(1)

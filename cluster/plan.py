@@ -1,0 +1,135 @@
+"""Pure planning of a local cluster: node names, port ranges, seed hosts, and the config of each start.
+
+Port plan, after OpenSearch's `./gradlew run -PnumNodes`: node *i* (0-based) prefers HTTP `BASE+i` and transport
+`BASE+i`, and is given the range up to `BASE+i+99` so a port that is taken moves it to the next free one, as ES's
+`http.port: 9200-9300` does. Seed hosts are the *preferred* transport ports of the other nodes. A base of `0` means
+ephemeral ports: the kernel picks, and the launcher seeds the later nodes with the first node's real address.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cluster.state import ClusterHome
+from node.config import NodeConfig, PortRange
+
+__all__ = [
+    "LAUNCHER_OWNED_FIELDS",
+    "PORT_RANGE_WIDTH",
+    "initial_master_nodes",
+    "new_node_configs",
+    "node_names",
+    "port_range",
+    "seed_hosts",
+    "start_config",
+]
+
+PORT_RANGE_WIDTH = 100
+_MAX_PORT = 65535
+
+# Fields the launcher decides itself; overriding them would break the home layout or the bootstrap.
+LAUNCHER_OWNED_FIELDS = frozenset({"name", "data_dir", "cluster_name", "initial_master_nodes", "watch_stdin"})
+
+
+def node_names(count: int) -> tuple[str, ...]:
+    """`node-1` … `node-N`: 1-based like ES's docker recipe (`es01`), so `node-1` is the first node."""
+    if count < 1:
+        raise ValueError(f"a cluster needs at least one node, got {count}")
+    return tuple(f"node-{i}" for i in range(1, count + 1))
+
+
+def port_range(base: int, index: int) -> PortRange:
+    """The ports node `index` may bind: `base+index` first, then the next free up to 99 further (`0`: ephemeral)."""
+    if base == 0:
+        return PortRange(0, 0)
+    first = base + index
+    if not 0 < first <= _MAX_PORT:
+        raise ValueError(f"port {first} for node {index} is out of range (base {base})")
+    return PortRange(first, min(first + PORT_RANGE_WIDTH - 1, _MAX_PORT))
+
+
+def seed_hosts(configs: Sequence[NodeConfig], name: str) -> tuple[str, ...]:
+    """The preferred transport addresses of every node but `name` (empty for ephemeral ports, seeded later)."""
+    return tuple(
+        f"{c.host}:{c.transport_port.first}" for c in configs if c.name != name and c.transport_port.first != 0
+    )
+
+
+def initial_master_nodes(configs: Sequence[NodeConfig]) -> tuple[str, ...]:
+    """Names of the master-eligible nodes, which bootstrap a brand-new cluster together."""
+    names = tuple(c.name for c in configs if c.is_master_eligible)
+    if not names:
+        raise ValueError("a cluster needs at least one master-eligible node")
+    return names
+
+
+def new_node_configs(
+    home: ClusterHome,
+    count: int,
+    *,
+    cluster_name: str,
+    http_port: int,
+    transport_port: int,
+    node_defaults: Mapping[str, Any] | None = None,
+    node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[NodeConfig, ...]:
+    """The stored configs of a new cluster: names, data directories under the home, port ranges, settings.
+
+    Args:
+        node_defaults: `NodeConfig` fields applied to every node (e.g. short failure-detection intervals).
+        node_overrides: per node name, `NodeConfig` fields applied after the defaults (e.g. `{"node-3":
+            {"roles": ("data",)}}`).
+    """
+    names = node_names(count)
+    unknown_names = sorted(set(node_overrides or {}) - set(names))
+    if unknown_names:
+        raise ValueError(f"node_overrides names unknown node [{unknown_names[0]}]; nodes are {', '.join(names)}")
+    configs = []
+    for index, name in enumerate(names):
+        settings = {**(node_defaults or {}), **(node_overrides or {}).get(name, {})}
+        _check_settings(settings)
+        base = NodeConfig(
+            name=name,
+            data_dir=home.node_dir(name),
+            cluster_name=cluster_name,
+            http_port=port_range(http_port, index),
+            transport_port=port_range(transport_port, index),
+        )
+        configs.append(dataclasses.replace(base, **settings))
+    initial_master_nodes(configs)
+    return tuple(configs)
+
+
+def _check_settings(settings: Mapping[str, Any]) -> None:
+    fields = {f.name for f in dataclasses.fields(NodeConfig) if f.init}
+    for key in settings:
+        if key not in fields:
+            raise ValueError(f"unknown NodeConfig field [{key}]")
+        if key in LAUNCHER_OWNED_FIELDS:
+            raise ValueError(f"[{key}] is set by the launcher and cannot be overridden")
+
+
+def start_config(
+    config: NodeConfig,
+    all_configs: Sequence[NodeConfig],
+    *,
+    bootstrapped: bool,
+    detached: bool,
+    seed_address: str | None = None,
+) -> NodeConfig:
+    """The config of one start: the stored config plus seeds, bootstrap names (first formation only) and stdin.
+
+    Args:
+        seed_address: the real transport address of the first node, for the nodes of an ephemeral-port cluster
+            started after it; `None` for fixed ports (preferred ports are seeded) and for the first node itself.
+    """
+    seeds = seed_hosts(all_configs, config.name)
+    if seed_address is not None and seed_address not in seeds:
+        seeds = (seed_address, *seeds)
+    return config.with_changes(
+        seed_hosts=seeds,
+        initial_master_nodes=() if bootstrapped else initial_master_nodes(all_configs),
+        watch_stdin=not detached,
+    )

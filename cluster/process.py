@@ -1,0 +1,277 @@
+"""Node processes seen from the launcher: spawn, read the ready line, signal, stop, read the log tail.
+
+Every node is `[sys.executable, "-m", "node", *config.to_argv()]` started with fork+exec (never `multiprocessing`:
+gRPC and fork do not mix) in a session of its own, so a Ctrl-C in the user's terminal reaches only the launcher,
+which then stops the nodes in order, and so a signal to the node's process group reaches nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import os
+import selectors
+import signal
+import site
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import node.config
+from cluster.errors import NodeStartError
+from cluster.state import node_process_alive
+from node.config import NodeConfig
+
+__all__ = [
+    "LOG_TAIL_LINES",
+    "ReadyLine",
+    "StopOutcome",
+    "child_environment",
+    "parse_ready_line",
+    "read_ready_lines",
+    "signal_group",
+    "spawn_node",
+    "stop_pids",
+    "stop_processes",
+    "tail_lines",
+    "wait_until",
+]
+
+LOG_TAIL_LINES = 20
+_POLL_INTERVAL = 0.05
+
+# The directory holding the `node` package the launcher imported: children must run that same code, not whatever
+# `node/` directory happens to sit in the user's working directory.
+_PACKAGE_ROOT = str(Path(node.config.__file__).resolve().parents[1])
+# An installed package is found without help; putting site-packages on PYTHONPATH would rank it above the stdlib.
+_NEEDS_PYTHONPATH = _PACKAGE_ROOT not in {str(Path(p).resolve()) for p in site.getsitepackages()}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyLine:
+    """The one JSON line a node prints on stdout once both its servers listen."""
+
+    name: str
+    node_id: str
+    pid: int
+    http_address: str
+    transport_address: str
+    cluster_name: str
+
+
+class StopOutcome(enum.StrEnum):
+    """How a node ended when asked to stop."""
+
+    STOPPED = "stopped"  # exited after SIGTERM (or stdin EOF)
+    KILLED = "killed"  # still alive after the grace period, so SIGKILL
+    ALREADY_DOWN = "already down"
+
+
+def parse_ready_line(line: bytes) -> ReadyLine | None:
+    """Parses a ready line; `None` for any other line (a stray print must not abort the start)."""
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict) or data.get("event") != "ready":
+            return None
+        return ReadyLine(
+            name=str(data["name"]),
+            node_id=str(data["node_id"]),
+            pid=int(data["pid"]),
+            http_address=str(data["http_address"]),
+            transport_address=str(data["transport_address"]),
+            cluster_name=str(data["cluster_name"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of a node process: the launcher's, plus quiet gRPC and an import path pinned to this code.
+
+    `PYTHONSAFEPATH` keeps `python -m node` from importing a `node` package out of the working directory first.
+    """
+    env = dict(os.environ)
+    env["GRPC_VERBOSITY"] = "ERROR"
+    env["PYTHONSAFEPATH"] = "1"
+    if _NEEDS_PYTHONPATH:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def spawn_node(config: NodeConfig, *, detached: bool) -> subprocess.Popen[bytes]:
+    """Starts one node; stderr is appended to its log file so a crash before logging is set up is still seen.
+
+    A foreground node gets a stdin pipe the launcher holds open (the node watches it and exits on EOF: fate
+    sharing with the launcher, even when the launcher is SIGKILLed); a detached one gets /dev/null.
+    """
+    config.log_path.parent.mkdir(parents=True, exist_ok=True)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(config.log_path, "ab") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "node", *config.to_argv()],
+            stdin=subprocess.DEVNULL if detached else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
+            env=child_environment(),
+        )
+
+
+def read_ready_lines(
+    processes: Mapping[str, subprocess.Popen[bytes]],
+    log_files: Mapping[str, Path],
+    deadline: float,
+) -> dict[str, ReadyLine]:
+    """Reads every node's ready line concurrently, until `deadline` (a `time.monotonic()` value).
+
+    Raises:
+        NodeStartError: a process closed stdout (exited) before its ready line, or the deadline passed; the error
+            carries the tail of the log of the node concerned.
+    """
+    ready: dict[str, ReadyLine] = {}
+    buffers = {name: b"" for name in processes}
+    with selectors.DefaultSelector() as selector:
+        for name, proc in processes.items():
+            assert proc.stdout is not None
+            selector.register(proc.stdout, selectors.EVENT_READ, name)
+        while len(ready) < len(processes):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                late = sorted(set(processes) - set(ready))
+                raise NodeStartError(
+                    f"{', '.join(late)} did not report ready in time",
+                    {name: tail_lines(log_files[name]) for name in late},
+                )
+            for key, _ in selector.select(remaining):
+                name = key.data
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    proc = processes[name]
+                    code = _wait_briefly(proc)
+                    raise NodeStartError(
+                        f"{name} exited{'' if code is None else f' with code {code}'} before it was ready"
+                        f" (log: {log_files[name]})",
+                        {name: tail_lines(log_files[name])},
+                    )
+                buffers[name] += chunk
+                while b"\n" in buffers[name] and name not in ready:
+                    line, _, buffers[name] = buffers[name].partition(b"\n")
+                    parsed = parse_ready_line(line)
+                    if parsed is not None:
+                        ready[name] = parsed
+                        selector.unregister(key.fileobj)
+    return ready
+
+
+def _wait_briefly(proc: subprocess.Popen[bytes]) -> int | None:
+    try:
+        return proc.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        return None  # closed stdout but lives on: the caller tears it down
+
+
+def signal_group(pid: int, sig: signal.Signals) -> bool:
+    """Sends `sig` to the node's process group (the node leads its own session); False when it is gone."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        # Not a group leader we own (started without a session of its own): fall back to the process itself.
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return False
+    return True
+
+
+def _terminate(pid: int) -> None:
+    # SIGCONT after SIGTERM: a paused (SIGSTOPped) node would otherwise sit on the SIGTERM until SIGKILL.
+    signal_group(pid, signal.SIGTERM)
+    signal_group(pid, signal.SIGCONT)
+
+
+def stop_processes(processes: Mapping[str, subprocess.Popen[bytes]], grace: float) -> dict[str, StopOutcome]:
+    """Stops nodes this launcher started, all at once: close stdins, SIGTERM the groups, wait, SIGKILL, reap.
+
+    Every node gets the same `grace` deadline, so stopping N nodes takes at most one grace period, not N.
+    """
+    outcomes: dict[str, StopOutcome] = {}
+    for name, proc in processes.items():
+        if proc.stdin is not None and not proc.stdin.closed:
+            with contextlib.suppress(OSError):  # the node already exited and the pipe is broken
+                proc.stdin.close()
+        if proc.poll() is None:
+            _terminate(proc.pid)
+        else:
+            outcomes[name] = StopOutcome.ALREADY_DOWN
+    deadline = time.monotonic() + grace
+    for name, proc in processes.items():
+        if name in outcomes:
+            continue
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            outcomes[name] = StopOutcome.STOPPED
+        except subprocess.TimeoutExpired:
+            signal_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+            outcomes[name] = StopOutcome.KILLED
+    for proc in processes.values():
+        if proc.stdout is not None:
+            proc.stdout.close()
+    return outcomes
+
+
+def stop_pids(pids: Mapping[str, tuple[int, Path]], grace: float) -> dict[str, StopOutcome]:
+    """Stops nodes another launcher started (detached), known by pid and data directory: SIGTERM, wait, SIGKILL.
+
+    They are not our children, so their exit is observed through /proc rather than `waitpid` (init reaps them),
+    and a pid is only signalled while it still is that node (`is_node_process`).
+    """
+    outcomes: dict[str, StopOutcome] = {}
+    for name, (pid, data_dir) in pids.items():
+        if node_process_alive(pid, data_dir):
+            _terminate(pid)
+        else:
+            outcomes[name] = StopOutcome.ALREADY_DOWN
+    running = {name: target for name, target in pids.items() if name not in outcomes}
+    wait_until(lambda: not any(node_process_alive(pid, d) for pid, d in running.values()), grace)
+    for name, (pid, data_dir) in running.items():
+        if node_process_alive(pid, data_dir):
+            signal_group(pid, signal.SIGKILL)
+            outcomes[name] = StopOutcome.KILLED
+        else:
+            outcomes[name] = StopOutcome.STOPPED
+    killed = [target for name, target in running.items() if outcomes[name] is StopOutcome.KILLED]
+    wait_until(lambda: not any(node_process_alive(pid, d) for pid, d in killed), 5.0)
+    return outcomes
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Polls `predicate` every 50 ms until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(_POLL_INTERVAL, remaining))
+    return True
+
+
+def tail_lines(path: Path, count: int = LOG_TAIL_LINES) -> list[str]:
+    """The last `count` lines of a log file (empty when there is none yet), read without loading all of it."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 64 * 1024 * max(1, count // 50 + 1)))
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    lines = deque(data.decode(errors="replace").splitlines(), maxlen=count)
+    return list(lines)

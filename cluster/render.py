@@ -1,0 +1,113 @@
+"""Pure rendering of cluster status for the CLI: tables, JSON documents, endpoint lists.
+
+Kept apart from the CLI so the exact output is unit-tested without starting anything, and so scripts that import
+the launcher can render the same tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cluster.state import ClusterStatus, NodeRecord, NodeState
+
+__all__ = [
+    "ROLE_ABBREVIATIONS",
+    "abbreviate_roles",
+    "endpoints_text",
+    "format_table",
+    "status_json",
+    "status_table",
+]
+
+# ES DiscoveryNodeRole#roleNameAbbreviation, as shown in the `node.role` column of `_cat/nodes`.
+ROLE_ABBREVIATIONS: dict[str, str] = {
+    "data": "d",
+    "data_cold": "c",
+    "data_content": "s",
+    "data_frozen": "f",
+    "data_hot": "h",
+    "data_warm": "w",
+    "ingest": "i",
+    "master": "m",
+    "ml": "l",
+    "remote_cluster_client": "r",
+    "transform": "t",
+    "voting_only": "v",
+}
+
+
+def abbreviate_roles(roles: Iterable[str]) -> str:
+    """`("data", "ingest", "master")` → `dim`: abbreviations sorted, `-` for a coordinating-only node (as ES)."""
+    letters = sorted(ROLE_ABBREVIATIONS.get(role, "?") for role in roles)
+    return "".join(letters) or "-"
+
+
+def format_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Left-aligned columns separated by two spaces, like `docker ps`; no trailing spaces."""
+    all_rows = [list(headers), *(list(row) for row in rows)]
+    widths = [max(len(row[i]) for row in all_rows) for i in range(len(headers))]
+    lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in all_rows)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def status_table(status: ClusterStatus, *, with_state: bool) -> str:
+    """The node table of `up` (without STATE) and `status` (with it); `*` marks the elected master."""
+    headers = ["NAME", *(["STATE"] if with_state else []), "NODE ID", "PID", "HTTP", "TRANSPORT", "ROLES", "MASTER"]
+    rows = []
+    for n in status.nodes:
+        down = n.state is NodeState.DOWN
+        rows.append(
+            [
+                n.name,
+                *([n.state.value] if with_state else []),
+                n.node_id or "-",
+                "-" if down or n.pid is None else str(n.pid),
+                n.http_address or "-",
+                n.transport_address or "-",
+                abbreviate_roles(n.roles),
+                "*" if n.is_master else "-",
+            ]
+        )
+    return format_table(headers, rows)
+
+
+def status_json(status: ClusterStatus) -> str:
+    """`status --json`: a stable document for scripts (pids and addresses `null` when unknown)."""
+    document: dict[str, Any] = {
+        "cluster_name": status.cluster_name,
+        "home": str(status.home),
+        "master": status.master,
+        "nodes": [
+            {
+                "name": n.name,
+                "state": n.state.value,
+                "node_id": n.node_id,
+                "pid": None if n.state is NodeState.DOWN else n.pid,
+                "http_address": n.http_address,
+                "transport_address": n.transport_address,
+                "roles": list(n.roles),
+                "master": n.is_master,
+                "data_dir": str(n.data_dir),
+                "log_file": str(n.log_file),
+            }
+            for n in status.nodes
+        ],
+    }
+    return json.dumps(document, indent=2)
+
+
+def endpoints_text(nodes: Sequence[NodeRecord], output_format: str) -> str:
+    """The HTTP endpoints of `nodes`: `env` (`ES_HOSTS=a,b`), `plain` (one URL a line) or `json`."""
+    urls = [n.http_url for n in nodes if n.http_url is not None]
+    if output_format == "env":
+        return f"ES_HOSTS={','.join(urls)}"
+    if output_format == "plain":
+        return "\n".join(urls)
+    if output_format == "json":
+        return json.dumps(
+            [{"name": n.name, "url": n.http_url, "transport_address": n.transport_address} for n in nodes],
+            indent=2,
+        )
+    raise ValueError(f"unknown endpoints format [{output_format}]")
