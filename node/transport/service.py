@@ -78,8 +78,9 @@ class TransportService:
         self._local_node = local_node
         self._handlers: dict[str, ActionHandler[Any, Any]] = {}
         self._channels: dict[str, grpc.aio.Channel] = {}
-        self._inflight: dict[str, set[asyncio.Task[Any]]] = defaultdict(set)
-        self._disconnected: set[asyncio.Task[Any]] = set()
+        self._stubs: dict[str, pb_grpc.TransportStub] = {}
+        self._inflight: dict[str, set[grpc.aio.UnaryUnaryCall]] = defaultdict(set)
+        self._disconnected: set[grpc.aio.UnaryUnaryCall] = set()
         self._request_ids = itertools.count(1)
         self._server: grpc.aio.Server | None = None
 
@@ -134,6 +135,7 @@ class TransportService:
         for channel in list(self._channels.values()):
             await channel.close()
         self._channels.clear()
+        self._stubs.clear()
 
     # ---- sending ----------------------------------------------------------------------------------------
 
@@ -168,16 +170,15 @@ class TransportService:
             payload=request.SerializeToString(),
             source_node_id=local.id,
         )
-        call = asyncio.ensure_future(self._invoke(node.transport_address, envelope, timeout))
+        call = self._call(node.transport_address, envelope, timeout)
         inflight = self._inflight[node.id]
         inflight.add(call)
         request_id = next(self._request_ids)
         try:
-            response = await asyncio.shield(call)
+            response = await call
         except asyncio.CancelledError:
             if call in self._disconnected:
                 raise NodeDisconnectedError(f"[{node.name}][{node.transport_address}][{action}] disconnected") from None
-            call.cancel()
             raise
         except grpc.aio.AioRpcError as e:
             raise self._transport_error(e, node.name, node.transport_address, action, request_id, timeout) from None
@@ -194,7 +195,7 @@ class TransportService:
             action=action, payload=request.SerializeToString(), source_node_id=local.id
         )
         try:
-            response = await self._invoke(address, envelope, timeout)
+            response = await self._call(address, envelope, timeout)
         except grpc.aio.AioRpcError as e:
             raise self._transport_error(e, "", address, action, next(self._request_ids), timeout) from None
         return self._unwrap(handler, response)
@@ -204,17 +205,19 @@ class TransportService:
         for call in list(self._inflight.pop(node.id, ())):
             self._disconnected.add(call)
             call.cancel()
+        self._stubs.pop(node.transport_address, None)
         channel = self._channels.pop(node.transport_address, None)
         if channel is not None:
             asyncio.ensure_future(channel.close())
 
-    async def _invoke(self, address: str, envelope: pb.TransportRequest, timeout: float | None) -> pb.TransportResponse:
-        channel = self._channels.get(address)
-        if channel is None:
+    def _call(self, address: str, envelope: pb.TransportRequest, timeout: float | None) -> grpc.aio.UnaryUnaryCall:
+        """Starts the RPC on the peer's long-lived channel; cancelling the returned call cancels it remotely."""
+        stub = self._stubs.get(address)
+        if stub is None:
             channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
             self._channels[address] = channel
-        stub = pb_grpc.TransportStub(channel)
-        return await stub.Invoke(envelope, timeout=timeout)
+            stub = self._stubs[address] = pb_grpc.TransportStub(channel)
+        return stub.Invoke(envelope, timeout=timeout)
 
     @staticmethod
     def _unwrap(handler: ActionHandler[Any, Any], response: pb.TransportResponse) -> Any:
