@@ -9,8 +9,10 @@ __all__ = [
     "CLUSTER_HEALTH",
     "CLUSTER_STATE",
     "COMMIT_STATE",
+    "CREATE_TASKS_INDEX",
     "DISCOVERY_PEERS",
     "FOLLOWER_CHECK",
+    "GET_STORED_TASK_RESULT",
     "GET_TASK",
     "HANDSHAKE",
     "JOIN",
@@ -22,6 +24,10 @@ __all__ = [
     "PRE_VOTE",
     "PUBLISH_STATE",
     "START_JOIN",
+    "STORE_TASK_RESULT_REPLICA",
+    "TEST_TASK",
+    "TEST_TASK_NODE",
+    "TEST_TASK_NODE_CHILD",
     "node_level",
 ]
 
@@ -37,6 +43,17 @@ GET_TASK = "cluster:monitor/task/get"
 CANCEL_TASKS = "cluster:admin/tasks/cancel"
 CANCEL_TASKS_NODE = node_level(CANCEL_TASKS)
 BAN_PARENT = "internal:admin/tasks/ban"
+
+# `POST /_sim/tasks`, the counterpart of ES's test-task plugin: a parent, one `[n]` per node, optional `[n][n]`.
+TEST_TASK = "cluster:admin/tasks/test"
+TEST_TASK_NODE = node_level(TEST_TASK)
+TEST_TASK_NODE_CHILD = node_level(TEST_TASK_NODE)
+
+# The stored-results store (ES: the `.tasks` index). Simulator-internal names, so the data plane can later own the
+# real `indices:admin/auto_create` and `indices:data/{write/bulk[s][r],read/get[s]}` actions.
+CREATE_TASKS_INDEX = "internal:sim/tasks/create_index"
+STORE_TASK_RESULT_REPLICA = "internal:sim/tasks/store_result[r]"
+GET_STORED_TASK_RESULT = "internal:sim/tasks/get_result"
 
 NODES_INFO = "cluster:monitor/nodes/info"
 NODES_INFO_NODE = node_level(NODES_INFO)

@@ -11,11 +11,14 @@ import base64
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["NodeStore", "new_node_id"]
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,6 +59,14 @@ class NodeStore:
 
     async def store(self, key: str, value: Any) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._put, key, value)
+
+    async def execute(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs `operation` on the database in the store's single writer thread.
+
+        For components that keep their own tables in this file (e.g. `TaskResultsService`'s `task_results`):
+        they share the connection and the thread, so the loop never blocks and writes stay ordered.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._executor, operation, self._conn)
 
     def node_id(self) -> str:
         """The persisted node id, created on first start."""

@@ -96,9 +96,10 @@ class TaskManager:
     def unregister(self, task: Task) -> None:
         if self._tasks.pop(task.id, None) is None:
             return
-        self._child_requests.pop(task.id, None)
-        self._children_banned.pop(task.id, None)
-        self._release_children_waiters(task.id)
+        # Child requests may outlive their parent (a cancelled parent fails at once); they keep being counted until
+        # they complete, as ES's CancellableTaskHolder does, so bans are lifted only after the last child.
+        if not self._child_requests.get(task.id):
+            self._forget_children(task.id)
         for waiter in self._removal_waiters.pop(task.id, ()):
             if not waiter.done():
                 waiter.set_result(None)
@@ -190,23 +191,30 @@ class TaskManager:
                     del counts[target_node_id]
                 if not counts:
                     self._release_children_waiters(parent.id)
+                    if parent.id not in self._tasks:
+                        self._forget_children(parent.id)
 
     def nodes_with_children(self, parent: Task) -> list[str]:
         return sorted(self._child_requests.get(parent.id, {}))
 
     def start_ban_on_children(self, parent: Task, reason: str) -> list[str]:
         """Refuses new children of `parent` from now on; returns the nodes where children are outstanding."""
-        if parent.id in self._tasks:
+        if parent.id in self._tasks or parent.id in self._child_requests:
             self._children_banned[parent.id] = reason
         return self.nodes_with_children(parent)
 
     async def wait_for_children(self, parent: Task) -> None:
         """Returns once `parent` has no outstanding child requests (or is unregistered)."""
-        if not self._child_requests.get(parent.id) or parent.id not in self._tasks:
+        if not self._child_requests.get(parent.id):
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._children_waiters[parent.id].append(waiter)
         await waiter
+
+    def _forget_children(self, parent_id: int) -> None:
+        self._child_requests.pop(parent_id, None)
+        self._children_banned.pop(parent_id, None)
+        self._release_children_waiters(parent_id)
 
     def _release_children_waiters(self, parent_id: int) -> None:
         for waiter in self._children_waiters.pop(parent_id, ()):

@@ -33,7 +33,8 @@ StatusProvider = Callable[[], Mapping[str, Any] | None]
 class Task:
     """A task while it is registered. Only `TaskManager` creates and mutates these.
 
-    A cancellable task is cancelled by setting a flag; the code running it notices at its next check
+    The code running a task may attach a `status_provider` once it has the state to report (ES tasks expose the
+    progress their own code updates). A cancellable task is cancelled by setting a flag; the code running it notices at its next check
     (`raise_if_cancelled`, or awaiting `cancelled_event`), exactly as ES's `CancellableTask` — so a task can be
     listed with `cancelled: true` while it still runs.
     """

@@ -1,0 +1,163 @@
+"""`cluster:monitor/task/get` (reference §10; mirrors ES `TransportGetTaskAction`).
+
+The coordinating node runs the request itself when it owns the task, forwards it (same action, as a child of its
+own get task) when the owner is in the cluster, and otherwise looks for a stored result, wrapping a miss in ES's
+"isn't part of the cluster" error. The owner answers from its registry — a registered task is always reported as
+running, even if a stale stored result exists (§20.22) — optionally waiting for it to finish, and falls back to
+the stored results. Neither get task is cancellable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from node.actions.list_tasks import DEFAULT_WAIT_TIMEOUT_MILLIS, Timeout
+from node.actions.names import GET_TASK
+from node.coordination.state import ClusterState
+from node.errors import (
+    ActionRequestValidationError,
+    ConnectTransportError,
+    ElasticsearchTimeoutError,
+    IndexNotFoundError,
+    ResourceNotFoundError,
+)
+from node.storage.task_results import TASKS_INDEX, TaskResult, TaskResultsService
+from node.tasks.manager import TaskManager
+from node.tasks.task import Task
+from node.tasks.task_id import TaskId
+from node.transport.pb import transport_pb2 as pb
+from node.transport.service import TransportService
+
+__all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
+    "GetTaskAction",
+    "GetTaskRequest",
+    "task_not_found",
+    "task_of_departed_node",
+]
+
+DEFAULT_WAIT_TIMEOUT = Timeout(DEFAULT_WAIT_TIMEOUT_MILLIS, "30s")
+
+
+@dataclass(frozen=True, slots=True)
+class GetTaskRequest:
+    """ES `GetTaskRequest`: the task id, whether to wait for it, and the bound of that wait and of forwarding."""
+
+    task_id: TaskId
+    wait_for_completion: bool = False
+    timeout: Timeout | None = None
+
+    def validate(self) -> None:
+        """Raises `Validation Failed: 1: task id is required;` for the unset id (`unset`, `x:-1`)."""
+        if not self.task_id.is_set:
+            raise ActionRequestValidationError("task id is required")
+
+    def to_proto(self) -> pb.GetTaskRequest:
+        return pb.GetTaskRequest(
+            task_id=str(self.task_id),
+            wait_for_completion=self.wait_for_completion,
+            timeout_millis=self.timeout.millis if self.timeout else -1,
+            timeout_text=self.timeout.text if self.timeout else "",
+        )
+
+    @classmethod
+    def from_proto(cls, msg: pb.GetTaskRequest) -> GetTaskRequest:
+        timeout = Timeout(msg.timeout_millis, msg.timeout_text) if msg.timeout_millis >= 0 else None
+        return cls(TaskId.parse(msg.task_id), msg.wait_for_completion, timeout)
+
+
+def task_not_found(task_id: TaskId, *, index_exists: bool) -> ResourceNotFoundError:
+    """ES's miss in `.tasks`: caused by `index_not_found_exception` while the index does not exist yet."""
+    cause = None if index_exists else IndexNotFoundError(TASKS_INDEX)
+    return ResourceNotFoundError(f"task [{task_id}] isn't running and hasn't stored its results", cause=cause)
+
+
+def task_of_departed_node(task_id: TaskId, cause: ResourceNotFoundError) -> ResourceNotFoundError:
+    """The miss for a task whose node is not in the cluster; the YAML test `tasks.get/10_basic` matches it."""
+    return ResourceNotFoundError(
+        f"task [{task_id}] belongs to the node [{task_id.node_id}] which isn't part of the cluster "
+        "and there is no record of the task",
+        cause=cause,
+    )
+
+
+class GetTaskAction:
+    """Coordinates a get-task request and serves the forwarded one on the owning node."""
+
+    def __init__(
+        self,
+        transport: TransportService,
+        task_manager: TaskManager,
+        cluster_state: Callable[[], ClusterState],
+        local_node_id: str,
+        task_results: TaskResultsService,
+    ) -> None:
+        self._transport = transport
+        self._task_manager = task_manager
+        self._cluster_state = cluster_state
+        self._local_node_id = local_node_id
+        self._task_results = task_results
+        transport.register_action(GET_TASK, pb.GetTaskRequest, pb.GetTaskResponse, self._handle_forwarded)
+
+    async def execute(self, task: Task, request: GetTaskRequest) -> TaskResult:
+        """Runs the get on behalf of `task`, the caller's `cluster:monitor/task/get` task.
+
+        Raises:
+            ActionRequestValidationError: the task id is unset.
+            ResourceNotFoundError: neither running nor stored (with ES's causes).
+            ElasticsearchTimeoutError: `wait_for_completion` did not see the task finish in time.
+            ElasticsearchError: the owner's error, relayed unwrapped, or a transport error reaching it.
+        """
+        request.validate()
+        if request.task_id.node_id == self._local_node_id:
+            return await self._get_on_owner(task, request)
+        owner = self._cluster_state().nodes.get(request.task_id.node_id)
+        if owner is not None:
+            timeout = request.timeout.seconds if request.timeout else None
+            try:
+                response = await self._transport.send_request(
+                    owner, GET_TASK, request.to_proto(), parent=task, timeout=timeout
+                )
+            except ConnectTransportError:
+                # Recent 9.x: an owner that cannot be reached is treated like one that left the cluster.
+                pass
+            else:
+                return TaskResult.from_dict(json.loads(response.result_json))
+        try:
+            return await self._get_finished(task, request.task_id)
+        except ResourceNotFoundError as e:
+            raise task_of_departed_node(request.task_id, e) from None
+
+    async def _handle_forwarded(self, task: Task, request: pb.GetTaskRequest) -> pb.GetTaskResponse:
+        result = await self._get_on_owner(task, GetTaskRequest.from_proto(request))
+        return pb.GetTaskResponse(result_json=json.dumps(result.to_dict(), separators=(",", ":")))
+
+    async def _get_on_owner(self, task: Task, request: GetTaskRequest) -> TaskResult:
+        """ES `getRunningTaskFromNode`: the registry first, the stored results once the task is gone."""
+        owned = request.task_id.node_id == self._local_node_id
+        running = self._task_manager.get(request.task_id.id) if owned else None
+        if running is None:
+            return await self._get_finished(task, request.task_id)
+        if not request.wait_for_completion:
+            return TaskResult(completed=False, task=running.info(detailed=True))
+        timeout = request.timeout or DEFAULT_WAIT_TIMEOUT
+        try:
+            await asyncio.wait_for(self._task_manager.wait_for_removal(running), timeout.seconds)
+        except TimeoutError:
+            raise ElasticsearchTimeoutError(f"timed out after [{timeout.text}/{timeout.millis}ms]") from None
+        snapshot = running.info(detailed=True)  # taken as it finished, so `running_time_in_nanos` is its run time
+        try:
+            return await self._get_finished(task, request.task_id)
+        except ResourceNotFoundError:
+            # Nothing stored: ES answers with the finished task itself, without `response` (reference §10.2 c).
+            return TaskResult(completed=True, task=snapshot)
+
+    async def _get_finished(self, task: Task, task_id: TaskId) -> TaskResult:
+        """ES `getFinishedTaskFromIndex`: the stored result, or the not-found error with ES's causes."""
+        stored = await self._task_results.lookup(task_id, parent=task)
+        if stored is None:
+            raise task_not_found(task_id, index_exists=self._task_results.index_exists())
+        return stored
