@@ -1,32 +1,32 @@
-"""`simcluster`: start, inspect and stop a local cluster of node processes.
+"""`simcluster`: start, inspect and stop a local cluster of node processes, and disrupt it.
 
-The verbs follow what users of ccm, docker compose and minikube expect (`up`, `status`, `endpoints`, `down`, and a
-`node` group for per-node verbs). Every command acts on a cluster home (`--home`, `$SIMCLUSTER_HOME`, default
-`./.simcluster`) through `LocalCluster`, the same class the tests use. This module only parses, prints and maps
-errors: every failure is one line on stderr with exit code 1, never a traceback.
+The verbs follow what users of ccm, docker compose and minikube expect (`up`, `status`, `endpoints`, `down`, `logs`,
+and a `node` group for per-node verbs, in `cluster.cli_node`), plus blockade's and Jepsen's network faults and
+seeded chaos runs (`fault`, `chaos`, in `cluster.cli_faults`). Every command acts on a cluster home (`--home`,
+`$SIMCLUSTER_HOME`, default `./.simcluster`) through `LocalCluster`, the same class the tests use. These modules only
+parse, print and map errors: every failure is one line on stderr with exit code 1, never a traceback.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn
 
 import click
 
-from cluster.errors import ClusterError
+from cluster.cli_faults import chaos, fault
+from cluster.cli_node import logs, node
+from cluster.cli_options import SimclusterGroup, home_flag, home_option
 from cluster.launcher import LocalCluster
-from cluster.process import StopOutcome, child_environment
+from cluster.process import StopOutcome
 from cluster.render import endpoints_text, status_json, status_table
-from cluster.state import DEFAULT_HOME, ClusterHome
+from cluster.state import ClusterHome
 
 __all__ = ["cli", "main"]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 _DEFAULTS = {"nodes": 3, "cluster_name": "simcluster", "http_port": 9200, "transport_port": 9300}
 _OUTCOME_TEXT = {
     StopOutcome.STOPPED: "stopped",
@@ -39,39 +39,14 @@ class _Terminated(Exception):
     """SIGTERM or SIGHUP reached the foreground `up`: stop the nodes as for Ctrl-C."""
 
 
-class _SimclusterGroup(click.Group):
-    """Turns launcher and OS errors raised by any sub-command into click's one-line `Error: ...`."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ClusterError as e:
-            _echo_log_tails(e)
-            raise click.ClickException(e.message) from None
-        except OSError as e:
-            raise click.ClickException(str(e)) from None
-
-
-def _home_option(f: _F) -> _F:
-    return click.option(
-        "--home",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_HOME,
-        envvar="SIMCLUSTER_HOME",
-        show_default=True,
-        show_envvar=True,
-        help="Cluster home: cluster.json and the node data directories.",
-    )(f)
-
-
-@click.group(cls=_SimclusterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SimclusterGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Run a simulated Elasticsearch cluster of local node processes."""
 
 
 @cli.command(short_help="Start the cluster and wait until it formed.")
 @click.option("-n", "--nodes", type=click.IntRange(min=1), default=None, help="Number of nodes.  [default: 3]")
-@_home_option
+@home_option
 @click.option(
     "--http-port", type=click.IntRange(0, 65535), default=None, help="Base HTTP port; 0: ephemeral.  [default: 9200]"
 )
@@ -126,7 +101,7 @@ def up(
         if detach:
             click.echo(
                 f"cluster [{cluster.cluster_name}] keeps running in the background;"
-                f" stop it with `simcluster down{_home_flag(home)}`"
+                f" stop it with `simcluster down{home_flag(home)}`"
             )
             return
         click.echo(f"cluster [{cluster.cluster_name}] is up with {len(cluster.names)} nodes; press Ctrl-C to stop it")
@@ -165,7 +140,7 @@ def _report_stop(cluster: LocalCluster, outcomes: dict[str, StopOutcome], formed
 
 
 @cli.command(short_help="Show each node's state, id, pid, addresses, roles and the master.")
-@_home_option
+@home_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
 def status(home: Path, as_json: bool) -> None:
     """Show every node: state (UP, DOWN, PAUSED, UNRESPONSIVE), id, pid, addresses, roles, master."""
@@ -178,7 +153,7 @@ def status(home: Path, as_json: bool) -> None:
 
 
 @cli.command(short_help="Print the HTTP endpoints of the running nodes.")
-@_home_option
+@home_option
 @click.option(
     "--format",
     "output_format",
@@ -194,13 +169,13 @@ def endpoints(home: Path, output_format: str) -> None:
     records = [record for record in cluster.nodes if record.name in running and record.http_url]
     if not records:
         raise click.ClickException(
-            f"no node of cluster [{cluster.cluster_name}] is running; start it with `simcluster up{_home_flag(home)}`"
+            f"no node of cluster [{cluster.cluster_name}] is running; start it with `simcluster up{home_flag(home)}`"
         )
     click.echo(endpoints_text(records, output_format))
 
 
 @cli.command(short_help="Stop every node; the data is kept.")
-@_home_option
+@home_option
 @click.option(
     "--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Seconds before SIGKILL."
 )
@@ -211,26 +186,10 @@ def down(home: Path, timeout: float) -> None:
         click.echo(f"{name}: {_OUTCOME_TEXT[outcome]}")
 
 
-@cli.group()
-def node() -> None:
-    """Act on one node process."""
-
-
-@node.command(
-    "run",
-    short_help="Run one node in the foreground (`python -m node` flags).",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    add_help_option=False,
-)
-@click.argument("node_args", nargs=-1, type=click.UNPROCESSED)
-def node_run(node_args: tuple[str, ...]) -> NoReturn:
-    """Run one node in the foreground with the node's own flags (`simcluster node run --help` lists them)."""
-    sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, "-m", "node", *node_args], child_environment())
-
-
-def _home_flag(home: Path) -> str:
-    return "" if home == DEFAULT_HOME else f" --home {home}"
+cli.add_command(node)
+cli.add_command(logs)
+cli.add_command(fault)
+cli.add_command(chaos)
 
 
 def _describe_exit(code: int | None) -> str:
@@ -239,13 +198,6 @@ def _describe_exit(code: int | None) -> str:
     if code < 0:
         return f"killed by {signal.Signals(-code).name}"
     return f"exit code {code}"
-
-
-def _echo_log_tails(error: ClusterError) -> None:
-    for name, lines in error.log_tails.items():
-        click.echo(f"--- {name}: last {len(lines)} log lines ---", err=True)
-        for line in lines:
-            click.echo(line, err=True)
 
 
 def _on_termination(signum: int, frame: FrameType | None) -> None:

@@ -10,6 +10,8 @@ ClusterError
 ├── ClusterRunningError     `up` on a home whose nodes are still alive
 ├── ClusterStateError       cluster.json exists but cannot be read, or does not match what was asked for
 ├── UnknownNodeError        a node name that is not in the cluster
+├── NodeStateError          a node verb its state does not allow (pausing a node that is down)
+├── FaultError              a fault that cannot be expressed, or that some node did not accept
 └── NodeStartError          a node exited or stayed silent before printing its ready line
     └── ClusterFormationError   every node started, but they did not form one cluster in time
 ```
@@ -24,8 +26,10 @@ __all__ = [
     "ClusterFormationError",
     "ClusterRunningError",
     "ClusterStateError",
+    "FaultError",
     "NoClusterError",
     "NodeStartError",
+    "NodeStateError",
     "UnknownNodeError",
 ]
 
@@ -69,6 +73,14 @@ class ClusterStateError(ClusterError):
 
 class UnknownNodeError(ClusterError):
     """A node name that the cluster does not have."""
+
+
+class FaultError(ClusterError):
+    """A network fault that makes no sense (a node on both sides of a partition), or that a node refused."""
+
+
+class NodeStateError(ClusterError):
+    """A node verb that the node's current state does not allow, e.g. pausing or resuming a node that is down."""
 
 
 class NodeStartError(ClusterError):

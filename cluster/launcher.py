@@ -1,7 +1,8 @@
 """`LocalCluster`: N node processes on this machine, the one class behind `simcluster` and the e2e fixtures.
 
-Mirrors Elasticsearch's own test cluster and ccm's library: the same object starts a cluster, waits for it to
-form, reports status, kills single nodes and tears everything down, so the CLI and the tests exercise one code path.
+Mirrors Elasticsearch's own test cluster (`InternalTestCluster`: `stopNode`, `restartNode`, `startNode`) and ccm's
+library: the same object starts a cluster, waits for it to form, reports status, kills, pauses, restarts, adds and
+removes single nodes and tears everything down, so the CLI and the tests exercise one code path.
 
 Lifecycle, and why each step is there:
 
@@ -14,28 +15,39 @@ Lifecycle, and why each step is there:
 * `stop()` (also `__exit__`, and an `atexit` backstop for foreground nodes) closes stdins, SIGTERMs the process
   groups, waits, SIGKILLs what is left and reaps. Data stays, so starting the same home again restarts the same
   nodes with the same ids.
+* Single nodes: `kill_node` (SIGKILL, or any signal), `stop_node` (SIGTERM, SIGKILL after a grace), `start_node`
+  (same data directory, so the same node id; seeded with the nodes running now), `restart_node`, `pause_node` /
+  `resume_node` (SIGSTOP / SIGCONT, as ccm and Jepsen's hammer-time), `add_node` (the next `node-N`, joining the
+  running cluster without bootstrapping) and `remove_node`.
 
 A cluster started by another process (`simcluster up --detach`) is adopted with `LocalCluster.attach(home)`:
-its nodes are then known by pid only, and every verb works the same way on them.
+its nodes are then known by pid only, and every verb works the same way on them. Launchers sharing a home meet in
+`cluster.json` (`cluster.registry`), so a node restarted from the CLI is also stopped by the foreground `up`.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import dataclasses
-import functools
 import selectors
+import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
-from cluster.errors import ClusterError, ClusterFormationError, ClusterRunningError, ClusterStateError
-from cluster.plan import new_node_configs, start_config
+from cluster.errors import (
+    ClusterError,
+    ClusterFormationError,
+    ClusterRunningError,
+    ClusterStateError,
+    NodeStartError,
+    NodeStateError,
+)
+from cluster.plan import added_node_config, new_node_configs, next_node_name, start_config
 from cluster.probe import find_master, node_states, poll_health
 from cluster.process import (
     StopOutcome,
@@ -47,7 +59,18 @@ from cluster.process import (
     tail_lines,
     wait_until,
 )
-from cluster.state import ClusterFile, ClusterHome, ClusterStatus, NodeRecord, NodeState, NodeStatus, node_process_alive
+from cluster.registry import Member, NodeRegistry
+from cluster.state import (
+    ClusterFile,
+    ClusterHome,
+    ClusterStatus,
+    NodeRecord,
+    NodeState,
+    NodeStatus,
+    ProcessState,
+    node_process_alive,
+    process_state,
+)
 from node.config import NodeConfig
 
 __all__ = ["FAST_FAILURE_DETECTION", "LocalCluster"]
@@ -58,6 +81,7 @@ FAST_FAILURE_DETECTION: Mapping[str, int] = MappingProxyType(
 )
 
 _BLIND_POLL_S = 0.5
+_SIGNAL_SETTLE_S = 5.0  # how long a SIGKILL, SIGSTOP or SIGCONT may take to show in /proc
 
 # Foreground node processes of every LocalCluster in this interpreter, stopped at exit if nobody else did.
 _OWNED: set[subprocess.Popen[bytes]] = set()
@@ -69,14 +93,6 @@ def _stop_leftovers() -> None:
 
 
 atexit.register(_stop_leftovers)
-
-
-@dataclasses.dataclass(slots=True)
-class _Member:
-    """One node of the cluster: its record, and its process when this launcher started it."""
-
-    record: NodeRecord
-    process: subprocess.Popen[bytes] | None = None
 
 
 class LocalCluster:
@@ -122,8 +138,7 @@ class LocalCluster:
         self._detach = detach
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
-        self._state: ClusterFile | None = None
-        self._members: dict[str, _Member] = {}
+        self._registry = NodeRegistry(self._home)
 
     @classmethod
     def attach(cls, home: Path | str, *, stop_timeout: float = 10.0) -> LocalCluster:
@@ -142,7 +157,7 @@ class LocalCluster:
             detach=True,
             stop_timeout=stop_timeout,
         )
-        cluster._adopt(state)
+        cluster._registry.adopt(state)
         return cluster
 
     # -- accessors ------------------------------------------------------------------------------------------------
@@ -157,26 +172,31 @@ class LocalCluster:
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self._members)
+        self._registry.refresh()
+        return tuple(self._registry.members)
 
     @property
     def nodes(self) -> tuple[NodeRecord, ...]:
         """The last known record of every node (name, id, pid, addresses, config), in start order."""
-        return tuple(m.record for m in self._members.values())
+        self._registry.refresh()
+        return tuple(self._registry.records())
 
     def node(self, name: str) -> NodeRecord:
         """The last known record of one node; `UnknownNodeError` for a name the cluster does not have."""
-        return self._member(name).record
+        self._registry.refresh()
+        return self._registry.member(name).record
 
     def running(self) -> tuple[str, ...]:
         """Names of the nodes whose process is alive (whether or not it answers)."""
-        return tuple(name for name, m in self._members.items() if self._alive(m))
+        self._registry.refresh()
+        return tuple(name for name, m in self._registry.members.items() if m.alive())
 
     def endpoints(self) -> list[str]:
         """HTTP URLs of the nodes whose process is alive, for `Elasticsearch(hosts=...)` or `ES_HOSTS`."""
-        return [m.record.http_url for m in self._members.values() if self._alive(m) and m.record.http_url]
+        self._registry.refresh()
+        return [m.record.http_url for m in self._registry.members.values() if m.alive() and m.record.http_url]
 
-    # -- lifecycle ------------------------------------------------------------------------------------------------
+    # -- the whole cluster ----------------------------------------------------------------------------------------
 
     def __enter__(self) -> Self:
         self.start()
@@ -195,13 +215,13 @@ class LocalCluster:
             ClusterStateError: the home holds a cluster other than the one asked for.
             NodeStartError: a node exited or stayed silent; every node started here is stopped again.
         """
-        if any(m.process is not None and m.process.poll() is None for m in self._members.values()):
+        if any(m.process is not None and m.process.poll() is None for m in self._registry.members.values()):
             raise ClusterRunningError(f"the cluster in {self._home.root} is already started by this launcher")
         stored = self._home.load_if_exists()
         if stored is not None:
             self._check_not_running(stored)
             self._check_matches(stored)
-        self._adopt(stored if stored is not None else self._new_state())
+        self._registry.adopt(stored if stored is not None else self._new_state())
         try:
             self._spawn_all()
         except BaseException:
@@ -214,110 +234,78 @@ class LocalCluster:
         Raises:
             ClusterFormationError: the deadline passed or a node exited; carries the tail of every node's log.
         """
-        if self._state is None:
-            raise ClusterError(f"the cluster in {self._home.root} has not been started")
+        self._registry.refresh()
+        members = list(self._registry.members.values())
         deadline = time.monotonic() + timeout
-        expected = len(self._members)
-        for member in self._members.values():
-            view = poll_health(member.record, expected, deadline, functools.partial(self._alive, member))
+        for member in members:
+            view = poll_health(member.record, len(members), deadline, member.alive)
             if not view.formed:
                 what = (
-                    f"{member.record.name} exited while the cluster was forming (log: {member.record.log_file})"
+                    f"{member.name} exited while the cluster was forming (log: {member.record.log_file})"
                     if view.exited
-                    else f"the cluster did not form with all {expected} nodes within {timeout:g}s:"
-                    f" {member.record.name} {view.last_seen}"
+                    else f"the cluster did not form with all {len(members)} nodes within {timeout:g}s:"
+                    f" {member.name} {view.last_seen}"
                 )
                 raise ClusterFormationError(what, self.log_tails(20))
-        self._save(bootstrapped=True)
+        self._registry.save(bootstrapped=True)
 
     def stop(self, timeout: float | None = None) -> dict[str, StopOutcome]:
         """Stops every node (SIGTERM, then SIGKILL after `timeout` seconds) and keeps their data."""
-        grace = self._stop_timeout if timeout is None else timeout
-        owned = {name: m.process for name, m in self._members.items() if m.process is not None}
-        adopted = {
-            name: (m.record.pid, m.record.data_dir)
-            for name, m in self._members.items()
-            if m.process is None and m.record.pid is not None
-        }
-        outcomes = {**stop_processes(owned, grace), **stop_pids(adopted, grace)}
-        for name, member in self._members.items():
-            outcomes.setdefault(name, StopOutcome.ALREADY_DOWN)
-            if member.process is not None:
-                _OWNED.discard(member.process)
-            member.process = None
-            member.record = member.record.with_changes(pid=None)
-        if self._state is not None:
-            self._save()
-        return {name: outcomes[name] for name in self._members}
+        if not self._registry.known:
+            return {}
+        self._registry.refresh()
+        outcomes = self._stop_members(list(self._registry.members.values()), timeout)
+        return {name: outcomes[name] for name in self._registry.members}
 
-    # -- observation and chaos ------------------------------------------------------------------------------------
+    # -- observation ----------------------------------------------------------------------------------------------
 
     def status(self) -> ClusterStatus:
         """Every node's state (UP/DOWN/PAUSED/UNRESPONSIVE) and the elected master, probed in parallel."""
         self._reap()
-        members = list(self._members.values())
-        states = node_states([m.record for m in members])
-        master = find_master([m.record for m, s in zip(members, states, strict=True) if s is NodeState.UP], self.nodes)
+        self._registry.refresh()
+        members = list(self._registry.members.values())
+        records = [m.record for m in members]
+        states = node_states(records)
+        master = find_master([r for r, s in zip(records, states, strict=True) if s is NodeState.UP], records)
         nodes = tuple(
             NodeStatus(
-                name=m.record.name,
+                name=r.name,
                 state=state,
-                node_id=m.record.node_id,
-                pid=m.record.pid,
-                http_address=m.record.http_address,
-                transport_address=m.record.transport_address,
-                roles=m.record.roles,
-                is_master=m.record.name == master,
-                data_dir=m.record.data_dir,
-                log_file=m.record.log_file,
+                node_id=r.node_id,
+                pid=r.pid,
+                http_address=r.http_address,
+                transport_address=r.transport_address,
+                roles=r.roles,
+                is_master=r.name == master,
+                data_dir=r.data_dir,
+                log_file=r.log_file,
             )
-            for m, state in zip(members, states, strict=True)
+            for r, state in zip(records, states, strict=True)
         )
         return ClusterStatus(self._cluster_name, self._home.root, nodes, master)
-
-    def kill_node(self, name: str, sig: signal.Signals = signal.SIGKILL) -> bool:
-        """Sends `sig` to a node's process group; False when the node was not running.
-
-        After SIGKILL this waits (up to 5 s) until the process is gone, so the next `status()` shows it DOWN.
-        """
-        member = self._member(name)
-        pid = member.record.pid
-        if pid is None or not self._alive(member):
-            return False
-        if not signal_group(pid, sig):
-            return False
-        if sig == signal.SIGKILL:
-            if member.process is not None:
-                member.process.wait(timeout=5.0)
-            else:
-                wait_until(lambda: not node_process_alive(pid, member.record.data_dir), 5.0)
-            self._reap()
-        return True
 
     def wait_for_exits(self, timeout: float | None) -> dict[str, int | None]:
         """Blocks until a node started by this launcher exits (or `timeout`); returns their exit codes by name.
 
         Watches the nodes' stdout pipes, which reach EOF when a process exits, so this sleeps in the kernel
         instead of polling, and it drains anything a node wrote there so the pipe can never fill up. A node that
-        closed its stdout yet lives on can only be polled, every half second.
+        closed its stdout yet lives on, or one started by another launcher, can only be polled, every half second.
         """
-        owned = {name: m.process for name, m in self._members.items() if m.process is not None}
+        owned = {name: m.process for name, m in self._registry.members.items() if m.process is not None}
         watched = {p.stdout: name for name, p in owned.items() if p.stdout is not None and not p.stdout.closed}
         blind = [name for name, p in owned.items() if name not in watched.values() and p.poll() is None]
-        if not watched and not blind:
-            return {}
-        if blind:
-            timeout = _BLIND_POLL_S if timeout is None else min(timeout, _BLIND_POLL_S)
+        if not watched:
+            time.sleep(_BLIND_POLL_S if timeout is None else min(timeout, _BLIND_POLL_S))
         ended: list[str] = []
         if watched:
+            if blind:
+                timeout = _BLIND_POLL_S if timeout is None else min(timeout, _BLIND_POLL_S)
             with selectors.DefaultSelector() as selector:
                 for stream in watched:
                     selector.register(stream, selectors.EVENT_READ)
                 for key, _ in selector.select(timeout):
                     if not key.fileobj.read1(65536):  # type: ignore[union-attr]
                         ended.append(watched[key.fileobj])  # type: ignore[index]
-        else:
-            time.sleep(_BLIND_POLL_S if timeout is None else timeout)  # only blind nodes to poll
         codes: dict[str, int | None] = {}
         for name in ended:
             process = owned[name]
@@ -330,39 +318,176 @@ class LocalCluster:
 
     def log_tails(self, lines: int = 50) -> dict[str, list[str]]:
         """The last `lines` lines of every node's log, for failure reports."""
-        return {name: tail_lines(m.record.log_file, lines) for name, m in self._members.items()}
+        return {name: tail_lines(m.record.log_file, lines) for name, m in self._registry.members.items()}
+
+    # -- single nodes ---------------------------------------------------------------------------------------------
+
+    def kill_node(self, name: str, sig: signal.Signals = signal.SIGKILL) -> bool:
+        """Sends `sig` to a node's process group; False when the node was not running.
+
+        After SIGKILL this waits (up to 5 s) until the process is gone, so the next `status()` shows it DOWN.
+        """
+        member = self._member(name)
+        pid = member.record.pid
+        if pid is None or not member.alive():
+            return False
+        if not signal_group(pid, sig):
+            return False
+        if sig == signal.SIGKILL:
+            if member.process is not None and member.process.pid == pid:
+                member.process.wait(timeout=_SIGNAL_SETTLE_S)
+            else:
+                wait_until(lambda: not node_process_alive(pid, member.record.data_dir), _SIGNAL_SETTLE_S)
+            self._reap()
+        return True
+
+    def stop_node(self, name: str, timeout: float | None = None) -> StopOutcome:
+        """Stops one node gracefully: SIGTERM (and SIGCONT, should it be paused), SIGKILL after `timeout` s."""
+        return self._stop_members([self._member(name)], timeout)[name]
+
+    def pause_node(self, name: str) -> bool:
+        """SIGSTOPs a node (ccm `pause`, Jepsen hammer-time): alive, connections open, answering nothing.
+
+        Returns False when it was paused already. Raises `NodeStateError` when the node is down.
+        """
+        return self._signal_state(name, signal.SIGSTOP, ProcessState.STOPPED, "pause")
+
+    def resume_node(self, name: str) -> bool:
+        """SIGCONTs a paused node; False when it was not paused. Raises `NodeStateError` when it is down."""
+        return self._signal_state(name, signal.SIGCONT, ProcessState.RUNNING, "resume")
+
+    def start_node(self, name: str, *, wait: bool = True, timeout: float = 30.0) -> bool:
+        """Starts a node that is down, with its data directory (so its node id) and seeded with the running nodes.
+
+        Returns False when it was running already. With `wait`, returns once the node knows an elected master.
+
+        Raises:
+            ClusterError: the cluster never formed (a lone node must not bootstrap a cluster of its own).
+            NodeStartError: the node exited before it was ready, or did not join within `timeout`.
+        """
+        member = self._member(name)
+        if member.alive():
+            return False
+        if not self._registry.state.bootstrapped:
+            raise ClusterError(
+                f"cluster [{self._cluster_name}] has never formed; start it whole with `simcluster up`"
+            )
+        running = [m.record.transport_address for m in self._registry.members.values() if m.alive()]
+        configs = [m.record.config for m in self._registry.members.values()]
+        self._spawn([member.record.config], configs, [a for a in running if a], time.monotonic() + self._start_timeout)
+        if wait:
+            self.wait_until_joined(name, timeout)
+        return True
+
+    def restart_node(self, name: str, *, wait: bool = True, timeout: float = 30.0) -> StopOutcome:
+        """Stops a node (SIGTERM, SIGKILL after the stop timeout) and starts it again with the same data directory."""
+        outcome = self.stop_node(name)
+        self.start_node(name, wait=wait, timeout=timeout)
+        return outcome
+
+    def add_node(self, *, roles: Sequence[str] | None = None, wait: bool = True, timeout: float = 30.0) -> NodeRecord:
+        """Starts a new node, `node-<N+1>`, that joins the running cluster (ccm `add`, minikube `node add`).
+
+        It is seeded with the running nodes and starts without `initial_master_nodes`, as a node joining an
+        existing ES cluster must; its record is added to `cluster.json`.
+        """
+        self._registry.refresh()
+        state = self._registry.state
+        if not state.bootstrapped:
+            raise ClusterError(f"cluster [{self._cluster_name}] has never formed; start it with `simcluster up` first")
+        name = next_node_name(state.names)
+        try:
+            config = added_node_config(self._home, state, name, roles=roles)
+        except ValueError as e:
+            raise ClusterStateError(str(e)) from None
+        self._registry.add(NodeRecord(config))
+        self._registry.save()
+        try:
+            self.start_node(name, wait=wait, timeout=timeout)
+        except NodeStartError:
+            self._registry.remove(name)
+            self._registry.save()
+            raise
+        return self._member(name).record
+
+    def remove_node(self, name: str, *, keep_data: bool = False) -> StopOutcome:
+        """Stops a node and removes it from `cluster.json`, and its directory unless `keep_data`.
+
+        Like a plain node shutdown in ES: a removed master-eligible node stays in the voting configuration (ES
+        would first add a voting-config exclusion), so removing half of the master-eligible nodes loses the quorum.
+        """
+        member = self._member(name)
+        if len(self._registry.members) == 1:
+            raise NodeStateError(f"{name} is the last node of cluster [{self._cluster_name}]; use `simcluster down`")
+        outcome = self.stop_node(name)
+        self._registry.remove(name)
+        self._registry.save()
+        if not keep_data:
+            shutil.rmtree(member.record.data_dir, ignore_errors=True)
+        return outcome
+
+    def wait_until_joined(self, name: str, timeout: float = 30.0) -> None:
+        """Waits until the node knows an elected master (it has joined a cluster, whatever its size).
+
+        Raises:
+            NodeStartError: the node exited, or found no master within `timeout`; carries the node's log tail.
+        """
+        member = self._member(name)
+        view = poll_health(member.record, None, time.monotonic() + timeout, member.alive)
+        if not view.formed:
+            what = "exited" if view.exited else f"did not join the cluster within {timeout:g}s: it {view.last_seen}"
+            raise NodeStartError(f"{name} {what} (log: {member.record.log_file})", {name: tail_lines(member.record.log_file)})
 
     # -- internals ------------------------------------------------------------------------------------------------
 
-    def _member(self, name: str) -> _Member:
-        if name not in self._members:
-            if self._state is None:
-                raise ClusterError(f"the cluster in {self._home.root} has not been started")
-            self._state.record(name)  # raises UnknownNodeError listing the names
-        return self._members[name]
+    def _member(self, name: str) -> Member:
+        self._registry.refresh()
+        return self._registry.member(name)
 
-    def _alive(self, member: _Member) -> bool:
-        if member.process is not None:
-            return member.process.poll() is None
-        return member.record.pid is not None and node_process_alive(member.record.pid, member.record.data_dir)
+    def _signal_state(self, name: str, sig: signal.Signals, wanted: ProcessState, verb: str) -> bool:
+        member = self._member(name)
+        pid = member.record.pid
+        if pid is None or not member.alive():
+            raise NodeStateError(f"cannot {verb} {name}: it is not running; start it with `simcluster node start {name}`")
+        if process_state(pid) is wanted:
+            return False
+        signal_group(pid, sig)
+        wait_until(lambda: process_state(pid) in (wanted, ProcessState.GONE), _SIGNAL_SETTLE_S)
+        return True
+
+    def _stop_members(self, members: list[Member], timeout: float | None) -> dict[str, StopOutcome]:
+        grace = self._stop_timeout if timeout is None else timeout
+        owned = {m.name: m.process for m in members if m.process is not None and m.process.pid == m.record.pid}
+        adopted = {
+            m.name: (m.record.pid, m.record.data_dir) for m in members if m.name not in owned and m.record.pid is not None
+        }
+        outcomes = {**stop_processes(owned, grace), **stop_pids(adopted, grace)}
+        for member in members:
+            outcomes.setdefault(member.name, StopOutcome.ALREADY_DOWN)
+            self._forget_process(member)
+            self._registry.update(member.name, pid=None)
+        self._registry.save()
+        return outcomes
+
+    def _forget_process(self, member: Member) -> None:
+        process = member.process
+        if process is None:
+            return
+        _OWNED.discard(process)
+        if process.stdout is not None and process.poll() is not None:
+            process.stdout.close()
+        self._registry.set_process(member.name, None)
 
     def _reap(self) -> None:
-        """Forgets the pids of owned processes that exited, so cluster.json says they are down."""
-        changed = False
-        for member in self._members.values():
-            if member.process is not None and member.process.poll() is not None:
-                _OWNED.discard(member.process)
-                if member.process.stdout is not None:
-                    member.process.stdout.close()
-                member.process = None
-                member.record = member.record.with_changes(pid=None)
-                changed = True
-        if changed:
-            self._save()
-
-    def _adopt(self, state: ClusterFile) -> None:
-        self._state = state
-        self._members = {record.name: _Member(record) for record in state.nodes}
+        """Forgets owned processes that exited, so cluster.json says they are down (unless restarted elsewhere)."""
+        exited = self._registry.exited()
+        for member in exited:
+            pid = member.process.pid  # type: ignore[union-attr]
+            self._forget_process(member)
+            if member.record.pid == pid:
+                self._registry.update(member.name, pid=None)
+        if exited:
+            self._registry.save()
 
     def _new_state(self) -> ClusterFile:
         try:
@@ -404,44 +529,40 @@ class LocalCluster:
                 f" {self._home.root}`"
             )
 
-    def _save(self, *, bootstrapped: bool | None = None) -> None:
-        assert self._state is not None
-        changes: dict[str, object] = {"nodes": tuple(m.record for m in self._members.values())}
-        if bootstrapped is not None:
-            changes["bootstrapped"] = bootstrapped
-        self._state = self._state.with_changes(**changes)
-        self._home.save(self._state)
-
     def _spawn_all(self) -> None:
-        assert self._state is not None
-        configs = [m.record.config for m in self._members.values()]
+        configs = [m.record.config for m in self._registry.members.values()]
         deadline = time.monotonic() + self._start_timeout
         if len(configs) > 1 and configs[0].transport_port.first == 0:
             # Ephemeral ports cannot be seeded in advance: the first node's real address seeds all the others.
-            self._spawn(configs[:1], configs, None, deadline)
-            self._spawn(configs[1:], configs, self._members[configs[0].name].record.transport_address, deadline)
+            self._spawn(configs[:1], configs, [], deadline)
+            first = self._registry.member(configs[0].name).record.transport_address
+            self._spawn(configs[1:], configs, [first] if first else [], deadline)
         else:
-            self._spawn(configs, configs, None, deadline)
+            self._spawn(configs, configs, [], deadline)
 
     def _spawn(
-        self, configs: list[NodeConfig], all_configs: list[NodeConfig], seed: str | None, deadline: float
+        self, configs: list[NodeConfig], all_configs: list[NodeConfig], seeds: list[str], deadline: float
     ) -> None:
-        assert self._state is not None
+        bootstrapped = self._registry.state.bootstrapped
         processes: dict[str, subprocess.Popen[bytes]] = {}
         for config in configs:
             launch = start_config(
-                config, all_configs, bootstrapped=self._state.bootstrapped, detached=self._detach, seed_address=seed
+                config, all_configs, bootstrapped=bootstrapped, detached=self._detach, seed_addresses=seeds
             )
-            member = self._members[config.name]
-            member.process = processes[config.name] = spawn_node(launch, detached=self._detach)
-            member.record = member.record.with_changes(pid=member.process.pid)
+            process = processes[config.name] = spawn_node(launch, detached=self._detach)
+            self._registry.set_process(config.name, process)
+            self._registry.update(config.name, pid=process.pid)
             if not self._detach:
-                _OWNED.add(member.process)
-        self._save()
-        log_files = {name: self._members[name].record.log_file for name in processes}
-        for name, ready in read_ready_lines(processes, log_files, deadline).items():
-            member = self._members[name]
-            member.record = member.record.with_changes(
-                node_id=ready.node_id, http_address=ready.http_address, transport_address=ready.transport_address
+                _OWNED.add(process)
+        self._registry.save()
+        log_files = {name: self._registry.member(name).record.log_file for name in processes}
+        try:
+            ready_lines = read_ready_lines(processes, log_files, deadline)
+        except NodeStartError:
+            self._stop_members([self._registry.member(name) for name in processes], 2.0)
+            raise
+        for name, ready in ready_lines.items():
+            self._registry.update(
+                name, node_id=ready.node_id, http_address=ready.http_address, transport_address=ready.transport_address
             )
-        self._save()
+        self._registry.save()

@@ -4,22 +4,27 @@ Port plan, after OpenSearch's `./gradlew run -PnumNodes`: node *i* (0-based) pre
 `BASE+i`, and is given the range up to `BASE+i+99` so a port that is taken moves it to the next free one, as ES's
 `http.port: 9200-9300` does. Seed hosts are the *preferred* transport ports of the other nodes. A base of `0` means
 ephemeral ports: the kernel picks, and the launcher seeds the later nodes with the first node's real address.
+A node started later on its own (`simcluster node start`, `node add`) is also seeded with the real addresses of the
+nodes running then, wherever they are.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cluster.state import ClusterHome
-from node.config import NodeConfig, PortRange
+from cluster.state import ClusterFile, ClusterHome
+from node.config import DEFAULT_ROLES, NodeConfig, PortRange
 
 __all__ = [
     "LAUNCHER_OWNED_FIELDS",
     "PORT_RANGE_WIDTH",
+    "added_node_config",
     "initial_master_nodes",
     "new_node_configs",
+    "next_node_name",
     "node_names",
     "port_range",
     "seed_hosts",
@@ -117,19 +122,52 @@ def start_config(
     *,
     bootstrapped: bool,
     detached: bool,
-    seed_address: str | None = None,
+    seed_addresses: Sequence[str] = (),
 ) -> NodeConfig:
     """The config of one start: the stored config plus seeds, bootstrap names (first formation only) and stdin.
 
     Args:
-        seed_address: the real transport address of the first node, for the nodes of an ephemeral-port cluster
-            started after it; `None` for fixed ports (preferred ports are seeded) and for the first node itself.
+        seed_addresses: real transport addresses of running nodes, seeded before the preferred ports: the first
+            node's for the rest of an ephemeral-port cluster, every running node's for a node started on its own.
     """
-    seeds = seed_hosts(all_configs, config.name)
-    if seed_address is not None and seed_address not in seeds:
-        seeds = (seed_address, *seeds)
+    preferred = seed_hosts(all_configs, config.name)
+    real = tuple(dict.fromkeys(a for a in seed_addresses if a))
+    seeds = (*real, *(a for a in preferred if a not in real))
     return config.with_changes(
         seed_hosts=seeds,
         initial_master_nodes=() if bootstrapped else initial_master_nodes(all_configs),
         watch_stdin=not detached,
+    )
+
+
+_NUMBERED = re.compile(r"node-([0-9]+)")
+
+
+def next_node_name(names: Sequence[str]) -> str:
+    """The name `simcluster node add` gives: one past the highest `node-N`, so no name is handed out twice while
+    its predecessor is still listed."""
+    numbers = [int(m.group(1)) for m in map(_NUMBERED.fullmatch, names) if m is not None]
+    return f"node-{max(numbers, default=0) + 1}"
+
+
+def added_node_config(
+    home: ClusterHome, state: ClusterFile, name: str, *, roles: Sequence[str] | None = None
+) -> NodeConfig:
+    """The stored config of a node joining a running cluster (`simcluster node add`).
+
+    Cluster-wide settings (cluster name, host, version, failure detection, timeouts) come from the first node;
+    roles default to ES's defaults; ports follow the port plan at the node's position in the cluster.
+    """
+    if not state.nodes:
+        raise ValueError("a cluster needs at least one node to add another to")
+    template = state.nodes[0].config
+    index = len(state.nodes)
+    return template.with_changes(
+        name=name,
+        data_dir=home.node_dir(name),
+        http_port=port_range(state.http_port, index),
+        transport_port=port_range(state.transport_port, index),
+        roles=tuple(DEFAULT_ROLES if roles is None else roles),
+        attributes=(),
+        log_file=None,
     )

@@ -6,6 +6,7 @@ working node. Every probe has a short timeout, so one hung or paused node never 
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import time
 from collections.abc import Callable, Sequence
@@ -50,20 +51,31 @@ def node_states(records: Sequence[NodeRecord]) -> list[NodeState]:
 
 
 def find_master(up: Sequence[NodeRecord], known: Sequence[NodeRecord]) -> str | None:
-    """The elected master's name, from the first of the `up` nodes that answers `GET /_cat/master`.
+    """The elected master's name as most `up` nodes see it (`GET /_cat/master`, asked in parallel).
 
-    The id is matched against `known` records first (names are only unique by convention); `None` when no node
-    knows a master (e.g. a minority partition).
+    Under a partition the minority side knows no master while the majority side has one, so the answer is the
+    master named by the most nodes; nodes that know none only count when no node knows one. The id is matched
+    against `known` records first (names are only unique by convention).
     """
     names_by_id = {r.node_id: r.name for r in known if r.node_id}
-    for record in up:
-        answer = get_json(record.http_address or "", "/_cat/master?format=json", PROBE_TIMEOUT_S)
-        if answer is None or answer.status != 200 or not isinstance(answer.body, list) or not answer.body:
-            continue
-        entry = answer.body[0]
-        if isinstance(entry, dict) and entry.get("id") not in (None, "-"):
-            return names_by_id.get(entry["id"], entry.get("node"))
-        return None  # `-`: this node knows no master, so neither does the cluster as far as it can tell
+    if not up:
+        return None
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(up)) as pool:
+        seen = [m for m in pool.map(_seen_master, up) if m is not None]
+    if not seen:
+        return None
+    node_id, name = collections.Counter(seen).most_common(1)[0][0]
+    return names_by_id.get(node_id, name)
+
+
+def _seen_master(record: NodeRecord) -> tuple[str, str] | None:
+    """`(id, name)` of the master this node follows, `None` when it knows none or does not answer."""
+    answer = get_json(record.http_address or "", "/_cat/master?format=json", PROBE_TIMEOUT_S)
+    if answer is None or answer.status != 200 or not isinstance(answer.body, list) or not answer.body:
+        return None
+    entry = answer.body[0]
+    if isinstance(entry, dict) and entry.get("id") not in (None, "-"):
+        return str(entry["id"]), str(entry.get("node"))
     return None
 
 
@@ -82,11 +94,12 @@ class HealthView:
     last_seen: str
 
 
-def poll_health(record: NodeRecord, expected: int, deadline: float, alive: Callable[[], bool]) -> HealthView:
+def poll_health(record: NodeRecord, expected: int | None, deadline: float, alive: Callable[[], bool]) -> HealthView:
     """Polls `GET /_cluster/health?wait_for_nodes=N` on one node until it reports N nodes or `deadline` passes.
 
     Each poll lets the node wait server-side (as ES clients do) for at most a few seconds, so a process that dies
     meanwhile (`alive()` turns false) is noticed quickly. Stops early, unformed, when the process is gone.
+    `expected=None` waits only for the node to know an elected master: it has joined a cluster, whatever its size.
     """
     seen = "did not answer"
     while alive():
@@ -95,27 +108,29 @@ def poll_health(record: NodeRecord, expected: int, deadline: float, alive: Calla
             return HealthView(formed=False, exited=False, last_seen=seen)
         wait_ms = max(1, int(min(remaining, _HEALTH_WAIT_S) * 1000))
         # master_timeout too: like ES, health waits for a master that long (default 30 s) before its 503.
-        path = f"/_cluster/health?wait_for_nodes={expected}&timeout={wait_ms}ms&master_timeout={wait_ms}ms"
+        nodes = "" if expected is None else f"wait_for_nodes={expected}&"
+        path = f"/_cluster/health?{nodes}timeout={wait_ms}ms&master_timeout={wait_ms}ms"
         answer = get_json(record.http_address or "", path, min(wait_ms / 1000 + 2.0, remaining + 0.5))
         if _formed(answer, expected):
-            return HealthView(formed=True, exited=False, last_seen=f"sees all {expected} nodes")
+            seen = "has joined a cluster" if expected is None else f"sees all {expected} nodes"
+            return HealthView(formed=True, exited=False, last_seen=seen)
         seen = _describe_health(answer, expected)
         if answer is None or answer.status != 408:
             time.sleep(min(_RETRY_PAUSE_S, max(0.0, deadline - time.monotonic())))
     return HealthView(formed=False, exited=True, last_seen=seen)
 
 
-def _formed(answer: RestResponse | None, expected: int) -> bool:
+def _formed(answer: RestResponse | None, expected: int | None) -> bool:
     return (
         answer is not None
         and answer.status == 200
         and isinstance(answer.body, dict)
-        and answer.body.get("number_of_nodes") == expected
+        and (expected is None or answer.body.get("number_of_nodes") == expected)
         and not answer.body.get("timed_out", False)
     )
 
 
-def _describe_health(answer: RestResponse | None, expected: int) -> str:
+def _describe_health(answer: RestResponse | None, expected: int | None) -> str:
     if answer is None:
         return "did not answer"
     if answer.status == 503:

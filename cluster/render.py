@@ -16,6 +16,7 @@ __all__ = [
     "ROLE_ABBREVIATIONS",
     "abbreviate_roles",
     "endpoints_text",
+    "faults_table",
     "format_table",
     "status_json",
     "status_table",
@@ -111,3 +112,37 @@ def endpoints_text(nodes: Sequence[NodeRecord], output_format: str) -> str:
             indent=2,
         )
     raise ValueError(f"unknown endpoints format [{output_format}]")
+
+
+def _fault_detail(fault: dict[str, Any]) -> str:
+    if fault.get("kind") == "delay":
+        return f"{fault.get('delay_millis')}ms±{fault.get('jitter_millis')}ms"
+    if fault.get("kind") == "drop":
+        return f"p={fault.get('probability')}"
+    return "-"
+
+
+def _expires(fault: dict[str, Any]) -> str:
+    millis = fault.get("expires_in_millis")
+    return "-" if millis is None else f"{millis / 1000:.1f}s"
+
+
+def faults_table(faults_by_node: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> str:
+    """`fault list`: one row per rule, grouped by the node that holds it (the sending side of the link)."""
+    headers = ["FAULT", "FROM", "TO", "KIND", "DETAIL", "ACTIONS", "EXPIRES", "AFFECTED", "ID"]
+    rows = [
+        [
+            str(fault.get("group")),
+            name,
+            str(fault.get("target_name") or fault.get("target")),
+            str(fault.get("kind")),
+            _fault_detail(fault),
+            ",".join(fault.get("actions") or ["*"]),
+            _expires(fault),
+            str(fault.get("affected_requests", 0)),
+            str(fault.get("id")),
+        ]
+        for name, faults in faults_by_node
+        for fault in faults
+    ]
+    return format_table(headers, rows)

@@ -1,6 +1,6 @@
-"""The few blocking HTTP GETs the launcher sends to its nodes (`GET /`, health, `_cat/master`).
+"""The few blocking HTTP calls the launcher sends to its nodes (`GET /`, health, `_cat/master`, `/_sim/faults`).
 
-stdlib `urllib.request` on purpose: the launcher needs three read-only calls with short timeouts, not a client
+stdlib `urllib.request` on purpose: the launcher needs a handful of small calls with short timeouts, not a client
 library. Proxies are bypassed because every node listens on loopback, and an `http_proxy` in the user's environment
 would otherwise route `127.0.0.1` through it.
 """
@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RestResponse", "get_json"]
+__all__ = ["RestResponse", "get_json", "request_json"]
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -33,7 +33,17 @@ def get_json(address: str, path: str, timeout: float) -> RestResponse | None:
     Error statuses are answers, not exceptions: a 408 from `_cluster/health` or a 503 without a master is exactly
     what the caller polls on.
     """
-    request = urllib.request.Request(f"http://{address}{path}", headers={"Accept": "application/json"})
+    return request_json("GET", address, path, None, timeout)
+
+
+def request_json(method: str, address: str, path: str, body: Any, timeout: float) -> RestResponse | None:
+    """Sends `method http://{address}{path}` with `body` as JSON (none when `None`); answers as `get_json` does."""
+    headers = {"Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(f"http://{address}{path}", data=data, headers=headers, method=method)
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             return RestResponse(response.status, _decode(response.read()))

@@ -5,6 +5,7 @@ on, in the manner of ccm's `~/.ccm/<cluster>/cluster.conf`:
 
 ```
 <home>/cluster.json              cluster name, base ports, and one record per node (written atomically)
+<home>/.cluster.lock             held while a launcher reads, merges and writes cluster.json
 <home>/nodes/<name>/             the node's data directory (node id, coordination state, task results)
 <home>/nodes/<name>/logs/node.log
 ```
@@ -20,11 +21,14 @@ A dead node is a state, never an error.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
+import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,6 +201,10 @@ class ClusterFile:
             return dataclasses.replace(self, nodes=(*self.nodes, new))
         return dataclasses.replace(self, nodes=tuple(new if r.name == new.name else r for r in self.nodes))
 
+    def without(self, name: str) -> ClusterFile:
+        """A copy without the record of `name` (`simcluster node remove`)."""
+        return dataclasses.replace(self, nodes=tuple(r for r in self.nodes if r.name != name))
+
     def with_changes(self, **changes: object) -> ClusterFile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
@@ -241,6 +249,18 @@ class ClusterHome:
 
     def exists(self) -> bool:
         return self.state_file.is_file()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Holds the home's lock: the CLI in one terminal and a foreground `up` (or a test fixture) in another
+        both update cluster.json, and a read-merge-write must not lose the other's change."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".cluster.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def load(self) -> ClusterFile:
         """Reads `cluster.json`; `NoClusterError` when there is none, `ClusterStateError` when it is damaged."""

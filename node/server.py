@@ -20,15 +20,19 @@ from typing import Any
 from aiohttp import web
 
 from node.actions.cancel_tasks import CancelTasksAction
+from node.actions.get_task import GetTaskAction
 from node.actions.list_tasks import ListTasksAction
 from node.actions.nodes_info import NodesInfoAction, local_node_info
+from node.actions.test_tasks import TestTasksAction
 from node.config import NodeConfig, PortRange
 from node.coordination import Coordinator
 from node.coordination.state import ClusterState, DiscoveryNode
 from node.logs import setup_logging
 from node.storage.store import NodeStore, new_node_id
+from node.storage.task_results import TaskResultsService
 from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
+from node.transport.faults import LinkFaults
 from node.transport.service import TransportService
 
 __all__ = ["Node", "run_node"]
@@ -46,7 +50,8 @@ class Node:
         self.ephemeral_id = new_node_id()
         self.started_at_millis = time.time_ns() // 1_000_000
         self.task_manager = TaskManager(self.node_id)
-        self.transport = TransportService(self.task_manager, lambda: self.local_node)
+        self.faults = LinkFaults()  # `/_sim/faults`: simulated faults on this node's outbound links
+        self.transport = TransportService(self.task_manager, lambda: self.local_node, self.faults)
         self.local_node = DiscoveryNode(
             id=self.node_id,
             name=config.name,
@@ -95,6 +100,13 @@ class Node:
         self.list_tasks = ListTasksAction(self.transport, self.task_manager, state, self.node_id)
         self.cancel_tasks = CancelTasksAction(self.transport, self.task_manager, self.cancellation, state, self.node_id)
         self.nodes_info = NodesInfoAction(self.transport, self.task_manager, state, self.node_id, self._local_info)
+        self.task_results = TaskResultsService(
+            self.store, self.transport, state, self.node_id, self._coordinator.submit_state_update
+        )
+        self.get_task = GetTaskAction(self.transport, self.task_manager, state, self.node_id, self.task_results)
+        self.test_tasks = TestTasksAction(
+            self.transport, self.task_manager, state, lambda: self.local_node, self.task_results
+        )
         await self.transport.start()
         await self._coordinator.start()
 
@@ -102,6 +114,8 @@ class Node:
         """Stops accepting REST, stops coordination, then closes the transport and the store."""
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._coordinator is not None:  # background test tasks first: they use coordination, transport and store
+            await self.test_tasks.close()
         if self._coordinator is not None:
             await self._coordinator.stop()
             await self.cancellation.stop()

@@ -17,7 +17,7 @@ from aiohttp import web
 from node.errors import ElasticsearchError, PlainRestError
 from rest.app_keys import NODE, REST_REQUEST
 from rest.context import RestRequest
-from rest.handlers import cancel, cat, cat_tasks, cluster, nodes, root, tasks
+from rest.handlers import cancel, cat, cat_tasks, cluster, faults, nodes, root, sim, task_get, tasks
 
 if TYPE_CHECKING:
     from node.server import Node
@@ -37,6 +37,12 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_tasks", tasks.list_tasks),
     ("POST", "/_tasks/_cancel", cancel.cancel_tasks),
     ("POST", "/_tasks/{task_id}/_cancel", cancel.cancel_tasks),
+    ("GET", "/_tasks/{task_id}", task_get.get_task),
+    ("POST", "/_sim/tasks", sim.start_test_tasks),
+    ("GET", "/_sim/faults", faults.list_faults),
+    ("POST", "/_sim/faults", faults.add_fault),
+    ("POST", "/_sim/faults/_heal", faults.heal_faults),
+    ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     ("GET", "/_nodes", nodes.nodes_info),

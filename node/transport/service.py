@@ -9,6 +9,7 @@ exactly one task, runs the handler and unregisters it in `finally`, so no handle
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -31,6 +32,7 @@ from node.errors import (
 from node.tasks.manager import TaskManager
 from node.tasks.task import Task, TaskType
 from node.tasks.task_id import TaskId
+from node.transport.faults import LinkFaults
 from node.transport.pb import transport_pb2 as pb
 from node.transport.pb import transport_pb2_grpc as pb_grpc
 
@@ -73,8 +75,11 @@ class _Disconnected(Exception):
 class TransportService:
     """Sends and serves node-to-node requests for one node."""
 
-    def __init__(self, task_manager: TaskManager, local_node: Callable[[], DiscoveryNode]) -> None:
+    def __init__(
+        self, task_manager: TaskManager, local_node: Callable[[], DiscoveryNode], faults: LinkFaults | None = None
+    ) -> None:
         self._task_manager = task_manager
+        self.faults = faults if faults is not None else LinkFaults()
         self._local_node = local_node
         self._handlers: dict[str, ActionHandler[Any, Any]] = {}
         self._channels: dict[str, grpc.aio.Channel] = {}
@@ -210,8 +215,16 @@ class TransportService:
         if channel is not None:
             asyncio.ensure_future(channel.close())
 
-    def _call(self, address: str, envelope: pb.TransportRequest, timeout: float | None) -> grpc.aio.UnaryUnaryCall:
+    def _call(
+        self, address: str, envelope: pb.TransportRequest, timeout: float | None
+    ) -> grpc.aio.UnaryUnaryCall | asyncio.Task[pb.TransportResponse]:
         """Starts the RPC on the peer's long-lived channel; cancelling the returned call cancels it remotely."""
+        if self.faults.active:  # simulated network faults (node/transport/faults.py) act on the sending side
+            send = functools.partial(self._rpc, address, envelope)
+            return asyncio.ensure_future(self.faults.send_through(address, envelope.action, timeout, send))
+        return self._rpc(address, envelope, timeout)
+
+    def _rpc(self, address: str, envelope: pb.TransportRequest, timeout: float | None) -> grpc.aio.UnaryUnaryCall:
         stub = self._stubs.get(address)
         if stub is None:
             channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)

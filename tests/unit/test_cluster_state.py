@@ -246,7 +246,7 @@ def test_later_starts_do_not_bootstrap_and_detached_nodes_ignore_stdin(tmp_path:
 def test_ephemeral_nodes_are_seeded_with_the_first_nodes_real_address(tmp_path: Path) -> None:
     configs = _configs(ClusterHome(tmp_path), base=0)
     assert start_config(configs[0], configs, bootstrapped=False, detached=False).seed_hosts == ()
-    later = start_config(configs[2], configs, bootstrapped=False, detached=False, seed_address="127.0.0.1:41234")
+    later = start_config(configs[2], configs, bootstrapped=False, detached=False, seed_addresses=["127.0.0.1:41234"])
     assert later.seed_hosts == ("127.0.0.1:41234",)
 
 
