@@ -80,7 +80,11 @@ class Node:
         from rest.app import build_app  # the composition root is the one place node code reaches into rest
 
         transport_port = self.transport.bind(self.config.host, _ports(self.config.transport_port))
-        self._runner = web.AppRunner(build_app(self), access_log=None, handler_cancellation=True)
+        # Header lines up to 64kb reach the handlers, so the task-header limit (16kb, ES http.max_header_size)
+        # answers as ES does instead of aiohttp's own 8kb parser limit.
+        self._runner = web.AppRunner(
+            build_app(self), access_log=None, handler_cancellation=True, max_field_size=65536, max_line_size=65536
+        )
         await self._runner.setup()
         http_port = await _bind_http(self._runner, self.config.host, _ports(self.config.http_port))
         self.local_node = DiscoveryNode(

@@ -65,6 +65,27 @@ def test_elasticsearch_client_raises_not_found_for_an_unknown_node_task(cluster3
         es.close()
 
 
+def test_elasticsearch_client_tasks_get_cancel_and_cat(cluster3: LocalCluster) -> None:
+    es = Elasticsearch(urls(cluster3)[0], request_timeout=10)
+    try:
+        started = es.perform_request("POST", "/_sim/tasks", params={"wait_for_completion": "false"})
+        task_id = started["task"]
+        running = es.tasks.get(task_id=task_id)
+        assert running["completed"] is False and running["task"]["action"] == "cluster:admin/tasks/test"
+        cancelled = es.tasks.cancel(task_id=task_id, wait_for_completion=True)
+        (entry,) = cancelled["nodes"].values()
+        assert [t["cancelled"] for t in entry["tasks"].values()] == [True]
+        finished = es.tasks.get(task_id=task_id, wait_for_completion=True, timeout="10s")
+        assert finished["completed"] is True
+        assert finished["error"]["type"] == "task_cancelled_exception"
+        table = es.cat.tasks(v=True)
+        assert table.splitlines()[0].split()[:2] == ["action", "task_id"]
+        rows = es.cat.tasks(format="json", actions="cluster:monitor/tasks/lists*")
+        assert {row["action"] for row in rows} == {"cluster:monitor/tasks/lists", "cluster:monitor/tasks/lists[n]"}
+    finally:
+        es.close()
+
+
 def test_opensearch_client(cluster3: LocalCluster) -> None:
     client = OpenSearch(urls(cluster3)[1], timeout=10)
     try:
@@ -73,5 +94,9 @@ def test_opensearch_client(cluster3: LocalCluster) -> None:
         listing = client.tasks.list(group_by="none")
         assert any(t["action"] == "cluster:monitor/tasks/lists" for t in listing["tasks"])
         assert client.cat.tasks(format="json")
+        started = client.transport.perform_request("POST", "/_sim/tasks", params={"wait_for_completion": "false"})
+        assert client.tasks.get(task_id=started["task"])["completed"] is False
+        cancelled = client.tasks.cancel(task_id=started["task"], params={"wait_for_completion": "true"})
+        assert [t["cancelled"] for n in cancelled["nodes"].values() for t in n["tasks"].values()] == [True]
     finally:
         client.close()
