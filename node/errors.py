@@ -16,6 +16,10 @@ are rebuilt on the other side (`from_dict`), so a remote failure is rendered unw
     ├── TaskCancelledError              "task_cancelled_exception"               400
     ├── ElasticsearchTimeoutError       "timeout_exception"                      429 (ES 9.x)
     ├── MasterNotDiscoveredError        "master_not_discovered_exception"        503
+    ├── NotMasterError                  "not_master_exception"                   503
+    ├── FailedToCommitClusterStateError "failed_to_commit_cluster_state_exception" 503
+    ├── CoordinationStateRejectedError  "coordination_state_rejected_exception"  500
+    ├── NodeClosedError                 "node_closed_exception"                  500
     ├── FailedNodeError                 "failed_node_exception"                  500 (a `node_failures` entry)
     ├── NoSuchNodeError                 "no_such_node_exception"                 404 (cause of a failed node)
     └── TransportError                  "transport_exception"                    500
@@ -37,17 +41,21 @@ from typing import Any, ClassVar
 __all__ = [
     "ActionRequestValidationError",
     "ConnectTransportError",
+    "CoordinationStateRejectedError",
     "ElasticsearchError",
     "ElasticsearchTimeoutError",
     "FailedNodeError",
+    "FailedToCommitClusterStateError",
     "IllegalArgumentError",
     "IllegalStateError",
     "IndexNotFoundError",
     "MasterNotDiscoveredError",
     "MediaTypeHeaderError",
     "NoSuchNodeError",
+    "NodeClosedError",
     "NodeDisconnectedError",
     "NodeNotConnectedError",
+    "NotMasterError",
     "NumberFormatError",
     "PlainRestError",
     "ReceiveTimeoutTransportError",
@@ -220,6 +228,36 @@ class MasterNotDiscoveredError(ElasticsearchError):
     default_status = 503
 
 
+class CoordinationStateRejectedError(ElasticsearchError):
+    """ES `CoordinationStateRejectedException`: a coordination message that the safety rules refuse."""
+
+    es_type = "coordination_state_rejected_exception"
+
+
+class NotMasterError(ElasticsearchError):
+    """ES `NotMasterException`: a master-only operation reached a node that is not the elected master."""
+
+    es_type = "not_master_exception"
+    default_status = 503
+
+
+class FailedToCommitClusterStateError(ElasticsearchError):
+    """ES `FailedToCommitClusterStateException`: a publication did not reach a quorum.
+
+    ES renders it with 500, but its master-node actions retry it until `master_not_discovered_exception` (503);
+    simcluster has no such retry layer yet, so the error itself says 503: "try again", not "bug".
+    """
+
+    es_type = "failed_to_commit_cluster_state_exception"
+    default_status = 503
+
+
+class NodeClosedError(ElasticsearchError):
+    """ES `NodeClosedException`: a coordination request reached a node that is shutting down."""
+
+    es_type = "node_closed_exception"
+
+
 class FailedNodeError(ElasticsearchError):
     es_type = "failed_node_exception"
 
@@ -274,6 +312,10 @@ _BY_TYPE: dict[str, type[ElasticsearchError]] = {
         TaskCancelledError,
         ElasticsearchTimeoutError,
         MasterNotDiscoveredError,
+        CoordinationStateRejectedError,
+        NotMasterError,
+        FailedToCommitClusterStateError,
+        NodeClosedError,
         FailedNodeError,
         NoSuchNodeError,
         TransportError,

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.coordination.state import ClusterState
-from node.errors import ElasticsearchError
+from node.errors import (
+    CoordinationStateRejectedError,
+    FailedToCommitClusterStateError,
+    NodeClosedError,
+    NotMasterError,
+)
 
 __all__ = [
     "CoordinationState",
@@ -31,36 +36,6 @@ __all__ = [
     "PersistedCoordination",
     "is_quorum",
 ]
-
-
-class CoordinationStateRejectedError(ElasticsearchError):
-    """ES `CoordinationStateRejectedException`: a coordination message that the safety rules refuse."""
-
-    es_type = "coordination_state_rejected_exception"
-
-
-class NotMasterError(ElasticsearchError):
-    """ES `NotMasterException`: a master-only operation reached a node that is not the elected master."""
-
-    es_type = "not_master_exception"
-    default_status = 503
-
-
-class FailedToCommitClusterStateError(ElasticsearchError):
-    """ES `FailedToCommitClusterStateException`: a publication did not reach a quorum.
-
-    ES renders it with 500, but its master-node actions retry it until `master_not_discovered_exception` (503);
-    simcluster has no such retry layer yet, so the error itself says 503: "try again", not "bug".
-    """
-
-    es_type = "failed_to_commit_cluster_state_exception"
-    default_status = 503
-
-
-class NodeClosedError(ElasticsearchError):
-    """ES `NodeClosedException`: a coordination request reached a node that is shutting down."""
-
-    es_type = "node_closed_exception"
 
 
 def is_quorum(votes: Collection[str], config: Collection[str]) -> bool:

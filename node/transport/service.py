@@ -182,7 +182,9 @@ class TransportService:
         try:
             response = await call
         except asyncio.CancelledError:
-            if call in self._disconnected:
+            current = asyncio.current_task()
+            # Our own caller's cancellation wins over a simultaneous disconnect: it must never be absorbed.
+            if call in self._disconnected and not (current is not None and current.cancelling()):
                 raise NodeDisconnectedError(f"[{node.name}][{node.transport_address}][{action}] disconnected") from None
             raise
         except grpc.aio.AioRpcError as e:
