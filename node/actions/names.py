@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 __all__ = [
+    "AUTO_CREATE_INDEX",
     "BAN_PARENT",
+    "BULK",
+    "BULK_SHARD",
+    "BULK_SHARD_PRIMARY",
+    "BULK_SHARD_REPLICA",
     "CANCEL_TASKS",
     "CANCEL_TASKS_NODE",
+    "CLEAR_SCROLL",
+    "CLUSTER_GET_SETTINGS",
     "CLUSTER_HEALTH",
     "CLUSTER_STATE",
+    "CLUSTER_UPDATE_SETTINGS",
     "COMMIT_STATE",
+    "CREATE_INDEX",
     "CREATE_TASKS_INDEX",
+    "DELETE_BY_QUERY",
+    "DELETE_DOCUMENT",
+    "DELETE_INDEX",
     "DISCOVERY_PEERS",
     "FOLLOWER_CHECK",
+    "GET_DOCUMENT",
+    "GET_DOCUMENT_SHARD",
+    "GET_INDEX",
     "GET_STORED_TASK_RESULT",
     "GET_TASK",
     "HANDSHAKE",
+    "INDEX_DOCUMENT",
+    "INDICES_STATS",
+    "INDICES_STATS_NODE",
     "JOIN",
     "LEADER_CHECK",
     "LIST_TASKS",
@@ -23,11 +41,31 @@ __all__ = [
     "NODES_INFO_NODE",
     "PRE_VOTE",
     "PUBLISH_STATE",
+    "REFRESH",
+    "REFRESH_SHARD",
+    "REFRESH_SHARD_PRIMARY",
+    "REFRESH_SHARD_REPLICA",
+    "REINDEX",
+    "RETHROTTLE",
+    "RETHROTTLE_NODE",
+    "SCROLL",
+    "SEARCH",
+    "SEARCH_FETCH",
+    "SEARCH_FETCH_SCROLL",
+    "SEARCH_FREE_CONTEXT",
+    "SEARCH_FREE_CONTEXT_SCROLL",
+    "SEARCH_QUERY",
+    "SEARCH_QUERY_SCROLL",
+    "SEARCH_SHARDS",
+    "SHARD_FAILED",
+    "SHARD_STARTED",
     "START_JOIN",
+    "START_RECOVERY",
     "STORE_TASK_RESULT_REPLICA",
     "TEST_TASK",
     "TEST_TASK_NODE",
     "TEST_TASK_NODE_CHILD",
+    "UPDATE_BY_QUERY",
     "node_level",
 ]
 
@@ -54,6 +92,46 @@ TEST_TASK_NODE_CHILD = node_level(TEST_TASK_NODE)
 CREATE_TASKS_INDEX = "internal:sim/tasks/create_index"
 STORE_TASK_RESULT_REPLICA = "internal:sim/tasks/store_result[r]"
 GET_STORED_TASK_RESULT = "internal:sim/tasks/get_result"
+
+# The data plane (node/data and the index, write, search and reindex actions; reference §14, §15).
+CREATE_INDEX = "indices:admin/create"
+AUTO_CREATE_INDEX = "indices:admin/auto_create"
+DELETE_INDEX = "indices:admin/delete"
+GET_INDEX = "indices:admin/get"
+INDICES_STATS = "indices:monitor/stats"
+INDICES_STATS_NODE = node_level(INDICES_STATS)
+CLUSTER_UPDATE_SETTINGS = "cluster:admin/settings/update"
+CLUSTER_GET_SETTINGS = "cluster:monitor/settings"
+SHARD_STARTED = "internal:cluster/shard/started"
+SHARD_FAILED = "internal:cluster/shard/failure"
+START_RECOVERY = "internal:index/shard/recovery/start_recovery"
+BULK = "indices:data/write/bulk"
+BULK_SHARD = "indices:data/write/bulk[s]"
+BULK_SHARD_PRIMARY = "indices:data/write/bulk[s][p]"
+BULK_SHARD_REPLICA = "indices:data/write/bulk[s][r]"
+INDEX_DOCUMENT = "indices:data/write/index"
+GET_DOCUMENT = "indices:data/read/get"
+GET_DOCUMENT_SHARD = "indices:data/read/get[s]"
+REFRESH = "indices:admin/refresh"
+REFRESH_SHARD = "indices:admin/refresh[s]"
+REFRESH_SHARD_PRIMARY = "indices:admin/refresh[s][p]"
+REFRESH_SHARD_REPLICA = "indices:admin/refresh[s][r]"
+DELETE_DOCUMENT = "indices:data/write/delete"
+SEARCH = "indices:data/read/search"
+SEARCH_QUERY = "indices:data/read/search[phase/query]"
+SEARCH_FETCH = "indices:data/read/search[phase/fetch/id]"
+SEARCH_FREE_CONTEXT = "indices:data/read/search[free_context]"
+SEARCH_QUERY_SCROLL = "indices:data/read/search[phase/query/scroll]"
+SEARCH_FETCH_SCROLL = "indices:data/read/search[phase/fetch/id/scroll]"
+SEARCH_FREE_CONTEXT_SCROLL = "indices:data/read/search[free_context/scroll]"
+SCROLL = "indices:data/read/scroll"
+CLEAR_SCROLL = "indices:data/read/scroll/clear"
+SEARCH_SHARDS = "indices:admin/shards/search_shards"
+REINDEX = "indices:data/write/reindex"
+UPDATE_BY_QUERY = "indices:data/write/update/byquery"
+DELETE_BY_QUERY = "indices:data/write/delete/byquery"
+RETHROTTLE = "cluster:admin/reindex/rethrottle"
+RETHROTTLE_NODE = node_level(RETHROTTLE)
 
 NODES_INFO = "cluster:monitor/nodes/info"
 NODES_INFO_NODE = node_level(NODES_INFO)

@@ -15,7 +15,15 @@ from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Column, cat_response
 
 __all__ = ["cat_index", "cat_master", "cat_nodes", "role_abbreviations"]
 
-CAT_ENDPOINTS = ("/_cat/master", "/_cat/nodes", "/_cat/tasks")
+CAT_ENDPOINTS = (  # in ES's handler registration order (ActionModule)
+    "/_cat/shards",
+    "/_cat/shards/{index}",
+    "/_cat/master",
+    "/_cat/nodes",
+    "/_cat/tasks",
+    "/_cat/indices",
+    "/_cat/indices/{index}",
+)
 
 # ES DiscoveryNodeRole#roleNameAbbreviation
 _ROLE_ABBREVIATIONS = {

@@ -398,3 +398,146 @@ class TestTaskNodeResponse(_message.Message):
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     result_json: str
     def __init__(self, result_json: _Optional[str] = ...) -> None: ...
+
+class MasterRequest(_message.Message):
+    __slots__ = ("body_json", "description")
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    body_json: str
+    description: str
+    def __init__(self, body_json: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class MasterResponse(_message.Message):
+    __slots__ = ("body_json",)
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    body_json: str
+    def __init__(self, body_json: _Optional[str] = ...) -> None: ...
+
+class ShardStateRequest(_message.Message):
+    __slots__ = ("index", "index_uuid", "shard", "node_id", "primary_term", "message")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    INDEX_UUID_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_TERM_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    index_uuid: str
+    shard: int
+    node_id: str
+    primary_term: int
+    message: str
+    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., node_id: _Optional[str] = ..., primary_term: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ShardStateResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StartRecoveryRequest(_message.Message):
+    __slots__ = ("index", "index_uuid", "shard", "target_node_id", "state_version")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    INDEX_UUID_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    TARGET_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    index_uuid: str
+    shard: int
+    target_node_id: str
+    state_version: int
+    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., target_node_id: _Optional[str] = ..., state_version: _Optional[int] = ...) -> None: ...
+
+class StartRecoveryResponse(_message.Message):
+    __slots__ = ("snapshot_json",)
+    SNAPSHOT_JSON_FIELD_NUMBER: _ClassVar[int]
+    snapshot_json: str
+    def __init__(self, snapshot_json: _Optional[str] = ...) -> None: ...
+
+class IndicesStatsNodeRequest(_message.Message):
+    __slots__ = ("index_uuids",)
+    INDEX_UUIDS_FIELD_NUMBER: _ClassVar[int]
+    index_uuids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, index_uuids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class IndicesStatsNodeResponse(_message.Message):
+    __slots__ = ("stats_json",)
+    STATS_JSON_FIELD_NUMBER: _ClassVar[int]
+    stats_json: str
+    def __init__(self, stats_json: _Optional[str] = ...) -> None: ...
+
+class BulkShardRequest(_message.Message):
+    __slots__ = ("index", "index_uuid", "shard", "requests", "operations_json", "primary_term", "timeout_millis", "state_version")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    INDEX_UUID_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    OPERATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_TERM_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    STATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    index_uuid: str
+    shard: int
+    requests: int
+    operations_json: str
+    primary_term: int
+    timeout_millis: int
+    state_version: int
+    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., requests: _Optional[int] = ..., operations_json: _Optional[str] = ..., primary_term: _Optional[int] = ..., timeout_millis: _Optional[int] = ..., state_version: _Optional[int] = ...) -> None: ...
+
+class BulkShardResponse(_message.Message):
+    __slots__ = ("result_json",)
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    result_json: str
+    def __init__(self, result_json: _Optional[str] = ...) -> None: ...
+
+class ShardSearchRequest(_message.Message):
+    __slots__ = ("index", "index_uuid", "shard", "context_id", "size", "slice_id", "slice_max", "keep_alive_millis", "doc_ids", "max_docs", "fetch")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    INDEX_UUID_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    SLICE_ID_FIELD_NUMBER: _ClassVar[int]
+    SLICE_MAX_FIELD_NUMBER: _ClassVar[int]
+    KEEP_ALIVE_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    DOC_IDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DOCS_FIELD_NUMBER: _ClassVar[int]
+    FETCH_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    index_uuid: str
+    shard: int
+    context_id: str
+    size: int
+    slice_id: int
+    slice_max: int
+    keep_alive_millis: int
+    doc_ids: _containers.RepeatedScalarFieldContainer[str]
+    max_docs: int
+    fetch: bool
+    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., context_id: _Optional[str] = ..., size: _Optional[int] = ..., slice_id: _Optional[int] = ..., slice_max: _Optional[int] = ..., keep_alive_millis: _Optional[int] = ..., doc_ids: _Optional[_Iterable[str]] = ..., max_docs: _Optional[int] = ..., fetch: _Optional[bool] = ..., **kwargs) -> None: ...
+
+class ShardSearchResponse(_message.Message):
+    __slots__ = ("result_json",)
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    result_json: str
+    def __init__(self, result_json: _Optional[str] = ...) -> None: ...
+
+class RethrottleNodeRequest(_message.Message):
+    __slots__ = ("target_task_id", "parent_task_id", "requests_per_second")
+    TARGET_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    target_task_id: str
+    parent_task_id: str
+    requests_per_second: float
+    def __init__(self, target_task_id: _Optional[str] = ..., parent_task_id: _Optional[str] = ..., requests_per_second: _Optional[float] = ...) -> None: ...
+
+class RethrottleNodeResponse(_message.Message):
+    __slots__ = ("tasks", "failures")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfoMessage]
+    failures: _containers.RepeatedCompositeFieldContainer[TaskFailureMessage]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[TaskFailureMessage, _Mapping]]] = ...) -> None: ...

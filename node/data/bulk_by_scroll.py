@@ -1,0 +1,279 @@
+"""The bulk-by-scroll model of reindex, update-by-query and delete-by-query as pure values (mirrors ES
+`BulkByScrollTask.Status`, `BulkByScrollResponse`, `WorkerBulkByScrollTaskState`'s throttle arithmetic and the
+REST parameter parsing of `AbstractBaseReindexRestHandler`; reference §14).
+
+`requests_per_second` is a Java `float` in ES: it is kept here as the double that prints with Java's `float`
+digits (`java_float`), `math.inf` when unlimited, and rendered `-1.0` then. The throttle arithmetic is ES's,
+float rounding included:
+
+- the wait before a batch is `last_batch_start + batch_size / rps - now` (never negative);
+- a rethrottle that speeds a worker up rescales the current wait by `old / new` (through `Math.round(float)`, so
+  a rescaled wait never exceeds `Integer.MAX_VALUE` nanoseconds, as in ES); slowing down takes effect next batch.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from node.errors import ElasticsearchError, IllegalArgumentError, NumberFormatError
+
+__all__ = [
+    "AUTO_SLICES",
+    "AUTO_SLICE_CEILING",
+    "UNLIMITED",
+    "BulkByScrollStatus",
+    "SliceResult",
+    "f32",
+    "java_float",
+    "parse_requests_per_second",
+    "parse_slices",
+    "perfectly_throttled_batch_nanos",
+    "render_response",
+    "rescheduled_delay_nanos",
+    "throttle_wait_nanos",
+]
+
+UNLIMITED = math.inf
+AUTO_SLICES = "auto"
+AUTO_SLICE_CEILING = 20  # ES BulkByScrollParallelizationHelper.AUTO_SLICE_CEILING
+_INT_MAX = 2**31 - 1
+_RPS_ERROR = "[requests_per_second] must be a float greater than 0. Use -1 to disable throttling."
+
+
+def f32(value: float) -> float:
+    """`value` rounded to a Java float."""
+    if math.isinf(value) or math.isnan(value):
+        return value
+    return struct.unpack("f", struct.pack("f", value))[0]  # type: ignore[no-any-return]
+
+
+def java_float(value: float) -> float:
+    """The Java float nearest `value`, as the double whose digits are `Float.toString`'s (`1.0E-4`, not
+    `9.999999747378752E-5`), so it renders as ES renders a float field."""
+    single = f32(value)
+    if math.isinf(single) or math.isnan(single) or single == 0.0:
+        return single
+    for digits in range(1, 10):
+        candidate = float(f"{single:.{digits}g}")
+        if f32(candidate) == single:
+            return candidate
+    return single
+
+
+def parse_requests_per_second(text: str | None) -> float | None:
+    """ES `AbstractBaseReindexRestHandler#parseRequestsPerSecond`: None when absent, `inf` for -1.
+
+    Raises:
+        IllegalArgumentError: not a float, or not > 0 (except -1).
+    """
+    if text is None:
+        return None
+    try:
+        value = float(text.strip().rstrip("fFdD")) if text.strip() not in ("", "nan", "inf", "-inf") else float("x")
+    except ValueError:
+        raise IllegalArgumentError(_RPS_ERROR, cause=NumberFormatError(f'For input string: "{text}"')) from None
+    if value == -1:
+        return UNLIMITED
+    if value <= 0:
+        raise IllegalArgumentError(_RPS_ERROR)
+    return java_float(value)
+
+
+def parse_slices(text: str | None) -> int | str:
+    """ES `AbstractBaseReindexRestHandler#parseSlices`: 1 when absent, `auto`, or a positive int."""
+    if text is None:
+        return 1
+    if text == AUTO_SLICES:
+        return AUTO_SLICES
+    message = f'[slices] must be a positive integer or the string "auto", but was [{text}]'
+    try:
+        slices = int(text)
+    except ValueError:
+        raise IllegalArgumentError(message, cause=NumberFormatError(f'For input string: "{text}"')) from None
+    if slices < 1:
+        raise IllegalArgumentError(message)
+    return slices
+
+
+def perfectly_throttled_batch_nanos(batch_size: int, requests_per_second: float) -> float:
+    """ES `WorkerBulkByScrollTaskState#perfectlyThrottledBatchTime`, in float arithmetic."""
+    if math.isinf(requests_per_second):
+        return 0.0
+    seconds = f32(batch_size / f32(requests_per_second))
+    return f32(1_000_000_000 * seconds)
+
+
+def throttle_wait_nanos(last_batch_start_ns: int, now_ns: int, last_batch_size: int, requests_per_second: float) -> int:
+    """ES `WorkerBulkByScrollTaskState#throttleWaitTime`: how long to wait before the next batch."""
+    target = perfectly_throttled_batch_nanos(last_batch_size, requests_per_second)
+    if math.isinf(target):
+        return 2**63 - 1
+    earliest_next = last_batch_start_ns + int(target)
+    return max(0, earliest_next - now_ns)
+
+
+def rescheduled_delay_nanos(remaining_ns: int, old_rps: float, new_rps: float) -> int:
+    """ES `DelayedPrepareBulkRequest#newDelay`: `Math.round(float)`, an int, scales the remaining wait."""
+    if remaining_ns < 0:
+        return 0
+    if math.isinf(new_rps):
+        return 0
+    scaled = f32(f32(f32(float(remaining_ns)) * f32(old_rps)) / f32(new_rps))
+    if math.isinf(scaled) or scaled >= _INT_MAX:
+        return _INT_MAX
+    return math.floor(scaled + 0.5)
+
+
+def _rps_field(value: float) -> float:
+    return -1.0 if math.isinf(value) else float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkByScrollStatus:
+    """ES `BulkByScrollTask.Status`; a leader's status has `slices` (a status, None while running, or the error
+    dict of a failed slice, per slice)."""
+
+    slice_id: int | None = None
+    total: int = 0
+    updated: int = 0
+    created: int = 0
+    deleted: int = 0
+    batches: int = 0
+    version_conflicts: int = 0
+    noops: int = 0
+    bulk_retries: int = 0
+    search_retries: int = 0
+    throttled_nanos: int = 0
+    requests_per_second: float = UNLIMITED
+    canceled: str | None = None
+    throttled_until_nanos: int = 0
+    slices: tuple[BulkByScrollStatus | Mapping[str, Any] | None, ...] = ()
+
+    def to_dict(self, *, human: bool = False, created: bool = True, updated: bool = True) -> dict[str, Any]:
+        """ES `Status#innerXContent` in an object; `created`/`updated` are the `include_*` params the
+        synchronous update-by-query and delete-by-query responses turn off."""
+        from node.human import format_duration_nanos
+
+        out: dict[str, Any] = {}
+        if self.slice_id is not None:
+            out["slice_id"] = self.slice_id
+        out["total"] = self.total
+        if updated:
+            out["updated"] = self.updated
+        if created:
+            out["created"] = self.created
+        out["deleted"] = self.deleted
+        out["batches"] = self.batches
+        out["version_conflicts"] = self.version_conflicts
+        out["noops"] = self.noops
+        out["retries"] = {"bulk": self.bulk_retries, "search": self.search_retries}
+        if human:
+            out["throttled"] = format_duration_nanos(self.throttled_nanos)
+        out["throttled_millis"] = self.throttled_nanos // 1_000_000
+        out["requests_per_second"] = _rps_field(self.requests_per_second)
+        if self.canceled is not None:
+            out["canceled"] = self.canceled
+        if human:
+            out["throttled_until"] = format_duration_nanos(self.throttled_until_nanos)
+        out["throttled_until_millis"] = self.throttled_until_nanos // 1_000_000
+        if self.slices:
+            out["slices"] = [
+                s.to_dict(human=human, created=created, updated=updated) if isinstance(s, BulkByScrollStatus)
+                else dict(s) if s is not None else None
+                for s in self.slices
+            ]  # fmt: skip
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BulkByScrollStatus:
+        """Reads a status rendered by `to_dict` (a worker's TaskInfo status, received by its leader)."""
+        rps = float(data.get("requests_per_second", -1.0))
+        slices: list[BulkByScrollStatus | Mapping[str, Any] | None] = []
+        for entry in data.get("slices") or ():
+            if entry is None:
+                slices.append(None)
+            elif "type" in entry and "reason" in entry:
+                slices.append(dict(entry))
+            else:
+                slices.append(cls.from_dict(entry))
+        retries = data.get("retries") or {}
+        return cls(
+            slice_id=data.get("slice_id"),
+            total=int(data.get("total", 0)),
+            updated=int(data.get("updated", 0)),
+            created=int(data.get("created", 0)),
+            deleted=int(data.get("deleted", 0)),
+            batches=int(data.get("batches", 0)),
+            version_conflicts=int(data.get("version_conflicts", 0)),
+            noops=int(data.get("noops", 0)),
+            bulk_retries=int(retries.get("bulk", 0)),
+            search_retries=int(retries.get("search", 0)),
+            throttled_nanos=int(data.get("throttled_millis", 0)) * 1_000_000,
+            requests_per_second=UNLIMITED if rps == -1.0 else rps,
+            canceled=data.get("canceled"),
+            throttled_until_nanos=int(data.get("throttled_until_millis", 0)) * 1_000_000,
+            slices=tuple(slices),
+        )
+
+    @classmethod
+    def merge(
+        cls, slices: Sequence[BulkByScrollStatus | Mapping[str, Any] | None], canceled: str | None
+    ) -> BulkByScrollStatus:
+        """ES `Status(List<StatusOrException>, reasonCancelled)`: a leader's status, summing the slices known."""
+        total = updated = created = deleted = batches = conflicts = noops = bulk = search = throttled = 0
+        rps = 0.0
+        until: int | None = None
+        for entry in slices:
+            if not isinstance(entry, BulkByScrollStatus):
+                continue  # still running, or failed: it does not count
+            total += entry.total
+            updated += entry.updated
+            created += entry.created
+            deleted += entry.deleted
+            batches += entry.batches
+            conflicts += entry.version_conflicts
+            noops += entry.noops
+            bulk += entry.bulk_retries
+            search += entry.search_retries
+            throttled += entry.throttled_nanos
+            rps = f32(rps + entry.requests_per_second)
+            until = entry.throttled_until_nanos if until is None else min(until, entry.throttled_until_nanos)
+        return cls(
+            None, total, updated, created, deleted, batches, conflicts, noops, bulk, search, throttled,
+            java_float(rps) if not math.isinf(rps) else rps, canceled, until or 0, tuple(slices),
+        )  # fmt: skip
+
+    def with_slice(self, slice_id: int | None) -> BulkByScrollStatus:
+        return replace(self, slice_id=slice_id)
+
+
+@dataclass(slots=True)
+class SliceResult:
+    """What one worker ends with: its response fields, or the error that failed it."""
+
+    took_nanos: int = 0
+    timed_out: bool = False
+    status: BulkByScrollStatus = field(default_factory=BulkByScrollStatus)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    error: ElasticsearchError | None = None
+
+
+def render_response(
+    took_nanos: int,
+    timed_out: bool,
+    status: BulkByScrollStatus,
+    failures: Sequence[Mapping[str, Any]],
+    *,
+    human: bool = False,
+    created: bool = True,
+    updated: bool = True,
+) -> dict[str, Any]:
+    """ES `BulkByScrollResponse#toXContent`: `took`, `timed_out`, the status fields, `failures`."""
+    out: dict[str, Any] = {"took": took_nanos // 1_000_000, "timed_out": timed_out}
+    out.update(status.to_dict(human=human, created=created, updated=updated))
+    out["failures"] = [dict(f) for f in failures]
+    return out

@@ -1,0 +1,88 @@
+"""Peer recovery of a replica from its primary (mirrors ES `PeerRecoveryTargetService` and
+`PeerRecoverySourceService`, as a single snapshot-and-replay step).
+
+The target node, on applying a state that assigns it an initializing replica, starts buffering the operations the
+primary replicates to it and asks the primary's node for a snapshot (`internal:index/shard/recovery/start_recovery`).
+The source waits until it applied that cluster state too (so every later write also goes to the target), takes the
+snapshot, and answers after the simulated copy time (`sim.recovery.doc_time` per document). The target installs the
+snapshot, replays the buffered operations above it, and reports the shard started.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+from node.actions.names import START_RECOVERY
+from node.coordination.state import ClusterState, DiscoveryNode
+from node.data.allocation import copies_of
+from node.data.cluster_settings import SimCosts
+from node.data.errors import IllegalIndexShardStateError
+from node.data.local_shards import LocalShards
+from node.data.shard_store import Snapshot
+from node.data.simulated_work import simulate
+from node.tasks.task import Task
+from node.transport.pb import transport_pb2 as pb
+from node.transport.service import TransportService
+
+__all__ = ["PeerRecovery"]
+
+StateWaiter = Callable[[Callable[[ClusterState], bool], float], Awaitable[ClusterState | None]]
+RECOVERY_TIMEOUT_S = 60.0
+_STATE_WAIT_S = 30.0
+
+
+class PeerRecovery:
+    def __init__(
+        self,
+        transport: TransportService,
+        shards: LocalShards,
+        cluster_state: Callable[[], ClusterState],
+        wait_for_state: StateWaiter,
+        local_node_id: str,
+    ) -> None:
+        self._transport = transport
+        self._shards = shards
+        self._cluster_state = cluster_state
+        self._wait_for_state = wait_for_state
+        self._local_node_id = local_node_id
+        transport.register_action(START_RECOVERY, pb.StartRecoveryRequest, pb.StartRecoveryResponse, self._on_source)
+
+    async def recover(self, index: str, uuid: str, shard: int, source: DiscoveryNode, state_version: int) -> None:
+        """Recovers this node's copy from `source`; the caller reports started or failed.
+
+        Raises:
+            ElasticsearchError: the source failed or could not be reached.
+        """
+        key = (uuid, shard)
+        self._shards.begin_recovery(key)
+        try:
+            await self._shards.create(key)
+            request = pb.StartRecoveryRequest(
+                index=index, index_uuid=uuid, shard=shard, target_node_id=self._local_node_id,
+                state_version=state_version,
+            )  # fmt: skip
+            response = await self._transport.send_request(source, START_RECOVERY, request, timeout=RECOVERY_TIMEOUT_S)
+            await self._shards.finish_recovery(key, Snapshot.from_json(json.loads(response.snapshot_json)))
+        except BaseException:
+            self._shards.abandon_recovery(key)
+            raise
+
+    async def _on_source(self, task: Task, request: pb.StartRecoveryRequest) -> pb.StartRecoveryResponse:
+        """On the primary's node: wait for the state that assigned the target, then send the snapshot."""
+        state = await self._wait_for_state(lambda s: s.version >= request.state_version, _STATE_WAIT_S)
+        if state is None:
+            raise IllegalIndexShardStateError(
+                f"[{request.index}][{request.shard}] timed out waiting for cluster state version [{request.state_version}]"
+            )
+        state = self._cluster_state()
+        shard = copies_of(state.metadata, request.index)
+        copies = shard[request.shard] if request.shard < len(shard) else ()
+        if not any(c.primary and c.active and c.node == self._local_node_id for c in copies):
+            raise IllegalIndexShardStateError(
+                f"[{request.index}][{request.shard}] is not the active primary on this node"
+            )
+        snapshot = await self._shards.snapshot((request.index_uuid, request.shard))
+        costs = SimCosts.from_metadata(state.metadata)
+        await simulate(None, costs.recovery_doc * snapshot.count, costs.check_interval)
+        return pb.StartRecoveryResponse(snapshot_json=json.dumps(snapshot.to_json(), separators=(",", ":")))

@@ -1,0 +1,206 @@
+"""Search requests and responses as pure values (mirrors ES `SearchRequest`, `SearchSourceBuilder` and
+`SearchResponse`, reduced to what a counted-not-stored data plane can answer).
+
+Every query matches every document: there are no documents to evaluate it against, only counts. The query is
+kept for the task description, which is ES's exactly for the common forms:
+
+    indices[logs], search_type[QUERY_THEN_FETCH], source[{"size":5,"query":{"match_all":{"boost":1.0}}}]
+
+Hits are the documents' ids in `_doc` order (tracked ids first, then stable ids for untracked documents), each with
+`_score` 1.0 and an empty `_source`. Ties between shards go to the lower shard, as ES breaks equal scores.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.data.errors import ElasticsearchError
+from node.data.index_resolver import IndicesOptions
+from node.errors import IllegalArgumentError
+
+__all__ = [
+    "DEFAULT_TRACK_TOTAL_HITS",
+    "TRACK_ALL",
+    "ParsingError",
+    "SearchRequest",
+    "ShardTarget",
+    "decode_scroll_id",
+    "encode_scroll_id",
+    "parse_search_body",
+    "render_hits_total",
+    "slice_range",
+    "source_description",
+]
+
+DEFAULT_TRACK_TOTAL_HITS = 10_000
+TRACK_ALL = 2_147_483_647  # `track_total_hits: true` (ES TRACK_TOTAL_HITS_ACCURATE, Integer.MAX_VALUE)
+DEFAULT_SIZE = 10
+
+# SearchSourceBuilder#innerToXContent field order.
+_SOURCE_ORDER = (
+    "from", "size", "timeout", "terminate_after", "query", "post_filter", "min_score", "version",
+    "seq_no_primary_term", "explain", "profile", "_source", "stored_fields", "docvalue_fields", "script_fields",
+    "sort", "track_scores", "track_total_hits", "search_after", "slice", "aggregations", "highlight",
+    "suggest", "rescore", "collapse", "knn", "runtime_mappings", "fields", "indices_boost", "pit", "stats", "ext",
+)  # fmt: skip
+_KNOWN_KEYS = frozenset(_SOURCE_ORDER) | {"aggs", "query", "sub_searches", "rank", "retriever"}
+
+
+class ParsingError(ElasticsearchError):
+    """ES `ParsingException`, with its `line` and `col`."""
+
+    es_type = "parsing_exception"
+    default_status = 400
+
+    def __init__(self, reason: str, line: int = 1, col: int = 1) -> None:
+        super().__init__(reason, metadata={"line": line, "col": col})
+
+
+def _normalize_query(query: Any) -> Any:
+    """ES renders a parsed query with its defaults; `match_all` is by far the most common form."""
+    if isinstance(query, Mapping) and list(query) == ["match_all"]:
+        inner = query["match_all"] if isinstance(query["match_all"], Mapping) else {}
+        return {"match_all": {"boost": float(inner.get("boost", 1.0))}}
+    return query
+
+
+def source_description(source: Mapping[str, Any]) -> str:
+    """The `source[...]` part of a search task description: ES's `SearchSourceBuilder#toString`."""
+    ordered: dict[str, Any] = {}
+    values = dict(source)
+    if "aggs" in values:
+        values["aggregations"] = values.pop("aggs")
+    for key in _SOURCE_ORDER:
+        if key in values:
+            ordered[key] = _normalize_query(values[key]) if key in ("query", "post_filter") else values[key]
+    for key, value in values.items():
+        ordered.setdefault(key, value)
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """What a search asks for: indices, page, total-hits tracking, and the source for its description."""
+
+    indices: tuple[str, ...] = ()
+    options: IndicesOptions = field(default_factory=IndicesOptions)
+    size: int = DEFAULT_SIZE
+    from_: int = 0
+    track_total_hits: int | None = DEFAULT_TRACK_TOTAL_HITS  # None: not tracked
+    rest_total_hits_as_int: bool = False
+    source: Mapping[str, Any] = field(default_factory=dict)
+    scroll_millis: int = 0  # 0: no scroll
+    scroll_text: str | None = None
+    preference: str | None = None
+    slice: tuple[int, int] | None = None  # (id, max)
+    search_type: str = "QUERY_THEN_FETCH"
+    internal: bool = False  # hits keep `_shard` and `_tracked` (a reindex worker's own searches)
+
+    def description(self) -> str:
+        """ES `SearchRequest#getDescription`."""
+        scroll = f"scroll[{self.scroll_text}], " if self.scroll_text is not None else ""
+        return (
+            f"indices[{','.join(self.indices)}], search_type[{self.search_type}], {scroll}"
+            f"source[{source_description(self.source)}]"
+        )
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ParsingError(f"[{name}] failed to parse field [{name}]")
+    try:
+        return int(value)
+    except ValueError:
+        raise ParsingError(f"[{name}] failed to parse field [{name}]") from None
+
+
+def parse_track_total_hits(value: Any) -> int | None:
+    """`true` → accurate, `false` → none, a number → up to it (ES `SearchSourceBuilder#trackTotalHitsUpTo`)."""
+    if value is True or value == "true":
+        return TRACK_ALL
+    if value is False or value == "false":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.") from None
+    if number < -1:
+        raise IllegalArgumentError(f"[track_total_hits] parameter must be positive or equals to -1, got {number}")
+    return TRACK_ALL if number == -1 else number
+
+
+def parse_search_body(body: Mapping[str, Any], text: str = "") -> dict[str, Any]:
+    """Checks the top-level keys of a search body (ES `SearchSourceBuilder#parseXContent`).
+
+    Raises:
+        ParsingError: `Unknown key for a START_OBJECT in [x].` (or VALUE_* for a scalar), with its position.
+    """
+    for key, value in body.items():
+        if key not in _KNOWN_KEYS:
+            token = (
+                "START_OBJECT"
+                if isinstance(value, Mapping)
+                else "START_ARRAY"
+                if isinstance(value, list)
+                else "VALUE_STRING"
+                if isinstance(value, str)
+                else "VALUE_NUMBER"
+            )
+            position = text.find(f'"{key}"')
+            column = position + len(key) + 4 if position >= 0 else 1
+            raise ParsingError(f"Unknown key for a {token} in [{key}].", 1, column)
+    if "size" in body:
+        _int(body["size"], "size")
+    if "from" in body:
+        _int(body["from"], "from")
+    return dict(body)
+
+
+def render_hits_total(total: int, track: int | None, as_int: bool) -> Any:
+    """`{"value": N, "relation": "eq"}`, capped at the tracking limit as `gte`; the bare number with
+    `rest_total_hits_as_int` (-1 when not tracked)."""
+    if track is None:
+        return -1 if as_int else None
+    if total > track:
+        return track if as_int else {"value": track, "relation": "gte"}
+    return total if as_int else {"value": total, "relation": "eq"}
+
+
+def slice_range(docs: int, slice_id: int, slice_max: int) -> tuple[int, int]:
+    """The `[start, end)` of a shard's documents that slice `slice_id` of `slice_max` reads.
+
+    ES slices on `_id` hashes; here each shard's documents are split into contiguous, near-equal parts.
+    """
+    base, extra = divmod(docs, slice_max)
+    start = slice_id * base + min(slice_id, extra)
+    return start, start + base + (1 if slice_id < extra else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardTarget:
+    """One shard of a search and the node chosen to serve it (None: no active copy)."""
+
+    index: str
+    uuid: str
+    shard: int
+    node_id: str | None
+
+
+def encode_scroll_id(contexts: Sequence[tuple[str, str, str, str, int]]) -> str:
+    """A scroll id: the (node id, context id, index, uuid, shard) of every open shard context, base64 encoded."""
+    raw = json.dumps([list(c) for c in contexts], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_scroll_id(scroll_id: str) -> list[tuple[str, str, str, str, int]]:
+    """Raises `illegal_argument_exception` `Cannot parse scroll id` for anything else, as ES does."""
+    try:
+        raw = base64.urlsafe_b64decode(scroll_id + "=" * (-len(scroll_id) % 4))
+        contexts = json.loads(raw)
+        return [(str(c[0]), str(c[1]), str(c[2]), str(c[3]), int(c[4])) for c in contexts]
+    except (ValueError, TypeError, IndexError, KeyError):
+        raise IllegalArgumentError("Cannot parse scroll id") from None

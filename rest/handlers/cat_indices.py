@@ -1,0 +1,206 @@
+"""`GET /_cat/indices[/{index}]` and `GET /_cat/shards[/{index}]` (ES `RestIndicesAction`, `RestShardsAction`).
+
+Both read the routing from the applied cluster state and per-copy document counts from an `indices:monitor/stats`
+fan-out (its top-level task and one `[n]` child per data node). `_cat/indices` hides hidden indices (`.tasks`)
+unless `expand_wildcards` includes them, as ES does; `_cat/shards` lists every shard copy, `.tasks` included. Rows
+are sorted by index name, then shard, primary first (ES leaves the index order unspecified).
+
+Documents are counted, not stored, so sizes are simulated: 256 bytes per document plus 225 bytes per copy (what an
+empty ES shard reports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from node.actions.names import INDICES_STATS
+from node.data.allocation import copies_of, routing_view
+from node.data.health import cluster_health
+from node.data.index_metadata import IndexMetadata, indices_of
+from node.data.index_resolver import IndicesOptions, resolve_indices
+from node.human import format_iso_millis, format_java_double
+from rest.app_keys import rest_request, rest_task, serving_node
+from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, cat_response
+from rest.handlers.indices import indices_options
+from rest.params import Params, split_by_comma
+
+__all__ = ["INDICES_COLUMNS", "SHARDS_COLUMNS", "cat_indices", "cat_shards", "format_bytes", "simulated_size"]
+
+_BYTES_PER_DOC = 256
+_EMPTY_SHARD_BYTES = 225
+_UNITS = (("pb", 1 << 50), ("tb", 1 << 40), ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10))
+_BYTES_PARAM = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
+
+
+def simulated_size(docs: int) -> int:
+    return _EMPTY_SHARD_BYTES + _BYTES_PER_DOC * docs
+
+
+def format_bytes(size: int, unit: str | None = None) -> str:
+    """ES `ByteSizeValue#toString` (one decimal, truncated, `.0` dropped), or a whole count in `?bytes=<unit>`."""
+    if unit in _BYTES_PARAM:
+        return str(size // _BYTES_PARAM[unit])
+    for suffix, factor in _UNITS:
+        if size >= factor:
+            text = format_java_double(size / factor)
+            whole, _, fraction = text.partition(".")
+            return f"{whole}{'.' + fraction[0] if fraction and fraction[0] != '0' else ''}{suffix}"
+    return f"{size}b"
+
+
+INDICES_COLUMNS = (
+    Column("health", ("h",), True, "current health status"),
+    Column("status", ("s",), True, "open/close status"),
+    Column("index", ("i", "idx"), True, "index name"),
+    Column("uuid", ("id", "uuid"), True, "index uuid"),
+    Column("pri", ("p", "shards.primary", "shardsPrimary"), True, "number of primary shards", "right"),
+    Column("rep", ("r", "shards.replica", "shardsReplica"), True, "number of replica shards", "right"),
+    Column("docs.count", ("dc", "docsCount"), True, "available docs", "right"),
+    Column("docs.deleted", ("dd", "docsDeleted"), True, "deleted docs", "right"),
+    Column("creation.date", ("cd",), False, "index creation date (millisecond value)", "right"),
+    Column("creation.date.string", ("cds",), False, "index creation date (as string)", "right"),
+    Column("store.size", ("ss", "storeSize"), True, "store size of primaries & replicas", "right"),
+    Column("pri.store.size", (), True, "store size of primaries", "right"),
+    Column("dataset.size", (), True, "total size of dataset", "right"),
+)
+
+SHARDS_COLUMNS = (
+    Column("index", ("i", "idx"), True, "index name"),
+    Column("shard", ("s", "sh"), True, "shard name"),
+    Column("prirep", ("p", "pr", "primaryOrReplica"), True, "primary or replica"),
+    Column("state", ("st",), True, "shard state"),
+    Column("docs", ("d", "dc"), True, "number of docs in shard", "right"),
+    Column("store", ("sto",), True, "store size of shard (how much disk it uses)", "right"),
+    Column("dataset", (), True, "total size of dataset", "right"),
+    Column("ip", (), True, "ip of node where it lives"),
+    Column("id", (), False, "unique id of node where it lives"),
+    Column("node", ("n",), True, "name of node where it lives"),
+    Column("unassigned.reason", ("ur",), False, "reason shard became unassigned"),
+    Column("recoverysource.type", ("rs",), False, "recovery source type"),
+)
+
+
+def _help(request: web.Request, columns: tuple[Column, ...]) -> web.Response | None:
+    req = rest_request(request)
+    if not req.params.bool("help", False):
+        return None
+    req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
+    return cat_response(CatTable(columns=columns), req.params, request.headers.get("Accept"))
+
+
+def _selected(request: web.Request, indices: Mapping[str, IndexMetadata], options: IndicesOptions) -> list[str]:
+    expressions = split_by_comma(request.match_info.get("index"))
+    return resolve_indices(expressions, indices, options)
+
+
+async def _copy_docs(request: web.Request, indices: Mapping[str, IndexMetadata], names: list[str]) -> dict[Any, int]:
+    node = serving_node(request)
+    chosen = [indices[n] for n in names if indices[n].uuid != "_na_"]
+    async with rest_task(request, INDICES_STATS, cancellable=True) as task:
+        stats = await node.data.indices_stats.execute(
+            task, [i.uuid for i in chosen], {i.uuid: i.number_of_shards for i in chosen}
+        )
+    return stats.docs
+
+
+def _bytes_unit(params: Params) -> str | None:
+    return params.str("bytes")
+
+
+async def cat_indices(request: web.Request) -> web.Response:
+    helped = _help(request, INDICES_COLUMNS)
+    if helped is not None:
+        return helped
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    options = indices_options(p)
+    health_filter = p.str("health")
+    p.consume("local", "master_timeout", "include_unloaded_segments", "pri")
+    p.check_unrecognized(CAT_RESPONSE_PARAMS)
+    state = node.cluster_state()
+    metadata = routing_view(state.metadata, set(state.nodes))
+    indices = indices_of(metadata)
+    names = _selected(request, indices, options)
+    docs = await _copy_docs(request, indices, names)
+    health = cluster_health(metadata, names, set(state.nodes))
+    unit = _bytes_unit(p)
+    table = CatTable(columns=INDICES_COLUMNS)
+    for name in names:
+        index = indices[name]
+        status = health.indices[name].status if name in health.indices else "red"
+        if health_filter is not None and status != health_filter.lower():
+            continue
+        primary_docs: int | None = None
+        total_size = primary_size = 0
+        for shard_id, copies in enumerate(copies_of(metadata, name)):
+            for copy in copies:
+                count = docs.get((index.uuid, shard_id, copy.node)) if copy.active else None
+                if count is None:
+                    continue
+                total_size += simulated_size(count)
+                if copy.primary:
+                    primary_docs = (primary_docs or 0) + count
+                    primary_size += simulated_size(count)
+        row: dict[str, Cell] = {
+            "health": status,
+            "status": index.state,
+            "index": name,
+            "uuid": index.uuid,
+            "pri": index.number_of_shards,
+            "rep": index.number_of_replicas,
+            "docs.count": primary_docs,
+            "docs.deleted": 0 if primary_docs is not None else None,
+            "creation.date": index.creation_date,
+            "creation.date.string": format_iso_millis(index.creation_date),
+            "store.size": format_bytes(total_size, unit) if primary_docs is not None else None,
+            "pri.store.size": format_bytes(primary_size, unit) if primary_docs is not None else None,
+            "dataset.size": format_bytes(primary_size, unit) if primary_docs is not None else None,
+        }
+        table.rows.append(row)
+    return cat_response(table, p, request.headers.get("Accept"))
+
+
+async def cat_shards(request: web.Request) -> web.Response:
+    helped = _help(request, SHARDS_COLUMNS)
+    if helped is not None:
+        return helped
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    p.consume("local", "master_timeout")
+    p.check_unrecognized(CAT_RESPONSE_PARAMS)
+    state = node.cluster_state()
+    metadata = routing_view(state.metadata, set(state.nodes))
+    indices = indices_of(metadata)
+    names = _selected(request, indices, IndicesOptions(expand_hidden=True))
+    docs = await _copy_docs(request, indices, names)
+    unit = _bytes_unit(p)
+    table = CatTable(columns=SHARDS_COLUMNS)
+    for name in names:
+        index = indices[name]
+        for shard_id, copies in enumerate(copies_of(metadata, name)):
+            for copy in copies:
+                holder = state.nodes.get(copy.node) if copy.node is not None else None
+                count = docs.get((index.uuid, shard_id, copy.node)) if copy.active else None
+                size = format_bytes(simulated_size(count), unit) if count is not None else None
+                table.rows.append(
+                    {
+                        "index": name,
+                        "shard": shard_id,
+                        "prirep": "p" if copy.primary else "r",
+                        "state": copy.state,
+                        "docs": count,
+                        "store": size,
+                        "dataset": size,
+                        "ip": holder.ip if holder is not None else None,
+                        "id": holder.id if holder is not None else None,
+                        "node": holder.name if holder is not None else None,
+                        "unassigned.reason": copy.reason if copy.state == "UNASSIGNED" else None,
+                        "recoverysource.type": copy.recovery.lower() if copy.recovery else None,
+                    }
+                )
+    return cat_response(table, p, request.headers.get("Accept"))

@@ -1,0 +1,160 @@
+"""`POST /_bulk`, `POST /{index}/_bulk`, `PUT|POST /{index}/_doc[/{id}]`, `PUT|POST /{index}/_create/{id}` and
+`DELETE /{index}/_doc/{id}` (ES `RestBulkAction`, `RestIndexAction`, `RestDeleteAction`).
+
+A bulk registers `indices:data/write/bulk`; a single document `indices:data/write/index` (or `.../delete`) with
+ES's `index {[logs][1], source[{...}]}` description; both run the shard actions of `node.actions.bulk`. A bulk
+always answers 200, with `errors: true` and per-item errors when some items failed; a single-document request
+answers its item's error as the request's error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aiohttp import web
+
+from node.actions.bulk import BulkOptions, ItemOutcome, render_bulk_response
+from node.actions.names import BULK, DELETE_DOCUMENT, GET_DOCUMENT, INDEX_DOCUMENT
+from node.data.bulk_request import BulkItem, describe_bulk, parse_bulk, source_error, validate_bulk
+from node.data.json_body import required_body
+from node.errors import ActionRequestValidationError, IllegalArgumentError
+from rest.app_keys import rest_request, rest_task, serving_node
+from rest.handlers.indices import reject_shadowed_path
+from rest.params import Params
+
+__all__ = ["bulk", "create_document", "delete_document", "document_exists", "get_document", "index_document"]
+
+_MAX_SOURCE_IN_DESCRIPTION = 2048  # ES IndexRequest.MAX_SOURCE_LENGTH_IN_TOSTRING
+
+
+def _write_options(params: Params) -> BulkOptions:
+    timeout = params.time("timeout")
+    refresh = params.str("refresh")
+    if refresh not in (None, "", "true", "false", "wait_for"):
+        raise IllegalArgumentError(f"Unknown value for refresh: [{refresh}].")
+    params.consume("wait_for_active_shards", "pipeline", "require_alias", "require_data_stream")
+    return BulkOptions(timeout.millis if timeout is not None and timeout.millis >= 0 else 60_000)
+
+
+async def bulk(request: web.Request) -> web.Response:
+    if "index" in request.match_info:
+        reject_shadowed_path(request)
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    options = _write_options(p)
+    routing = p.str("routing")
+    p.consume("_source", "_source_includes", "_source_excludes", "list_executed_pipelines", "include_source_on_error")
+    p.check_unrecognized()
+    items = parse_bulk(required_body(await request.read()), request.match_info.get("index"), routing)
+    validate_bulk(items)
+    started = time.monotonic()
+    async with rest_task(request, BULK, cancellable=False, description=describe_bulk(items)) as task:
+        outcomes = await node.data.bulk.execute(task, items, options)
+    return req.respond(render_bulk_response(outcomes, int((time.monotonic() - started) * 1000)))
+
+
+def _source_description(source: str) -> str:
+    """ES `IndexRequest#toString`: the source as compact JSON, or its length when it is long."""
+    raw = source.encode("utf-8")
+    if len(raw) > _MAX_SOURCE_IN_DESCRIPTION:
+        return f"n/a, actual length: [{len(raw) / 1024:.1f}kb], max length: 2kb".replace(".0kb", "kb")
+    try:
+        return json.dumps(json.loads(source), separators=(",", ":"), ensure_ascii=False)
+    except json.JSONDecodeError:
+        return "_na_"
+
+
+def _single_response(outcome: ItemOutcome, request: web.Request) -> web.Response:
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.result is not None
+    response = rest_request(request).respond(outcome.result, status=outcome.status)
+    if outcome.status == 201:  # ES `RestStatus#CREATED` answers carry the document's location
+        response.headers["Location"] = f"/{outcome.index}/_doc/{outcome.id}"
+    return response
+
+
+async def _index(request: web.Request, create: bool) -> web.Response:
+    reject_shadowed_path(request)
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    options = _write_options(p)
+    routing = p.str("routing")
+    op_type = p.str("op_type")
+    p.consume("version", "version_type", "if_seq_no", "if_primary_term", "include_source_on_error")
+    p.check_unrecognized()
+    if op_type not in (None, "index", "create"):
+        raise IllegalArgumentError(f"opType must be 'create' or 'index', found: [{op_type}]")
+    index = request.match_info["index"]
+    doc_id = request.match_info.get("id")
+    if doc_id is not None and not doc_id:
+        raise ActionRequestValidationError("id is missing")
+    source = required_body(await request.read()).decode("utf-8", errors="replace")
+    action = "create" if create or op_type == "create" else "index"
+    problem = source_error(source)
+    item = BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source)
+    validate_bulk([item])
+    description = f"index {{[{index}][{doc_id}], source[{_source_description(source)}]}}"
+    async with rest_task(request, INDEX_DOCUMENT, cancellable=False, description=description) as task:
+        (outcome,) = await node.data.bulk.execute(task, [item], options)
+    return _single_response(outcome, request)
+
+
+async def index_document(request: web.Request) -> web.Response:
+    return await _index(request, create=False)
+
+
+async def create_document(request: web.Request) -> web.Response:
+    return await _index(request, create=True)
+
+
+async def delete_document(request: web.Request) -> web.Response:
+    reject_shadowed_path(request)
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    options = _write_options(p)
+    routing = p.str("routing")
+    p.consume("version", "version_type", "if_seq_no", "if_primary_term")
+    p.check_unrecognized()
+    index, doc_id = request.match_info["index"], request.match_info["id"]
+    item = BulkItem("delete", index, doc_id, routing)
+    async with rest_task(
+        request, DELETE_DOCUMENT, cancellable=False, description=f"delete {{[{index}][{doc_id}]}}"
+    ) as task:
+        (outcome,) = await node.data.bulk.execute(task, [item], options)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.result is not None
+    return req.respond(outcome.result, status=outcome.status)
+
+
+async def _get(request: web.Request) -> tuple[int, dict[str, object]]:
+    reject_shadowed_path(request)
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    routing = p.str("routing")
+    p.consume(
+        "preference", "realtime", "refresh", "stored_fields", "_source", "_source_includes", "_source_excludes",
+        "version", "version_type",
+    )  # fmt: skip
+    p.check_unrecognized()
+    index, doc_id = request.match_info["index"], request.match_info["id"]
+    async with rest_task(request, GET_DOCUMENT, cancellable=False) as task:
+        body = await node.data.get.execute(task, index, doc_id, routing)
+    return (200 if body["found"] else 404), body
+
+
+async def get_document(request: web.Request) -> web.Response:
+    """`GET /{index}/_doc/{id}` (ES `RestGetAction`): 404 with `found: false` for a missing document."""
+    status, body = await _get(request)
+    return rest_request(request).respond(body, status=status)
+
+
+async def document_exists(request: web.Request) -> web.Response:
+    status, _ = await _get(request)
+    return web.Response(status=status, headers={"Content-Type": "application/json"})

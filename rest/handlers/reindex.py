@@ -1,0 +1,215 @@
+"""`POST /_reindex`, `POST /{index}/_update_by_query`, `POST /{index}/_delete_by_query` and their
+`POST /_{reindex,update_by_query,delete_by_query}/{task_id}/_rethrottle` (ES `RestReindexAction`,
+`RestUpdateByQueryAction`, `RestDeleteByQueryAction`, `RestRethrottleAction`; reference §14).
+
+`wait_for_completion` defaults to true (the bulk-by-scroll response, 200 even when cancelled, with `canceled`);
+false validates the request, answers `{"task": "<node>:<id>"}` at once and stores the result. The synchronous
+update-by-query response omits `created`, delete-by-query's also `updated`, as ES's REST layer does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from node.actions.names import DELETE_BY_QUERY, RETHROTTLE, UPDATE_BY_QUERY
+from node.actions.names import REINDEX as REINDEX_ACTION
+from node.actions.reindex import DEFAULT_SCROLL_MILLIS, BulkByScrollRequest
+from node.data.bulk_by_scroll import UNLIMITED, parse_requests_per_second, parse_slices, render_response
+from node.data.errors import XContentParseError
+from node.data.json_body import parse_json_object
+from node.data.search_request import ParsingError
+from node.errors import IllegalArgumentError
+from node.tasks.task_id import TaskId
+from rest.app_keys import rest_request, rest_task, serving_node
+from rest.handlers.indices import indices_options, reject_shadowed_path
+from rest.params import Params, parse_group_by, split_by_comma
+from rest.render import render_list_tasks, task_failure
+
+__all__ = ["delete_by_query", "reindex", "rethrottle", "update_by_query"]
+
+_SEARCH_PARAMS = (
+    "analyzer", "analyze_wildcard", "default_operator", "df", "lenient", "preference", "routing", "search_timeout",
+    "search_type", "stats", "terminate_after", "version", "request_cache", "sort", "_source", "_source_includes",
+    "_source_excludes",
+)  # fmt: skip
+
+
+def _unknown_field(parser: str, key: str, text: str) -> XContentParseError:
+    position = text.find(f'"{key}"')
+    return XContentParseError(1, position + 1 if position >= 0 else 1, f"[{parser}] unknown field [{key}]")
+
+
+def _int_param(params: Params, name: str) -> int | None:
+    value = params.str(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise IllegalArgumentError(f"Failed to parse int parameter [{name}] with value [{value}]") from None
+
+
+def _conflicts(value: Any) -> str:
+    if value not in ("abort", "proceed"):
+        raise IllegalArgumentError(f'conflicts may only be "proceed" or "abort" but was [{value}]')
+    return str(value)
+
+
+def _common(params: Params) -> dict[str, Any]:
+    """The parameters every bulk-by-scroll endpoint reads (ES `AbstractBaseReindexRestHandler`)."""
+    rps = parse_requests_per_second(params.str("requests_per_second"))
+    slices = parse_slices(params.str("slices"))
+    scroll = params.time("scroll")
+    timeout = params.time("timeout")
+    max_docs = _int_param(params, "max_docs")
+    params.consume("refresh", "wait_for_active_shards", "require_alias")
+    out: dict[str, Any] = {
+        "requests_per_second": UNLIMITED if rps is None else rps,
+        "slices": slices,
+        "scroll_millis": scroll.millis if scroll is not None else DEFAULT_SCROLL_MILLIS,
+        "timeout_millis": timeout.millis if timeout is not None and timeout.millis >= 0 else 60_000,
+    }
+    if max_docs is not None:
+        out["max_docs"] = max_docs
+    return out
+
+
+def _slice(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or "id" not in value or "max" not in value:
+        raise ParsingError("[slice] requires [id] and [max]")
+    return int(value["id"]), int(value["max"])
+
+
+async def _run(
+    request: web.Request, bbs: BulkByScrollRequest, wait: bool, *, created: bool, updated: bool
+) -> web.Response:
+    req = rest_request(request)
+    node = serving_node(request)
+    bbs.validate()
+    if not wait:
+        task = node.data.reindex.start(bbs, req.headers)
+        return req.respond({"task": str(task.task_id)})
+    async with rest_task(request, bbs.action, cancellable=True, description=bbs.description()) as task:
+        result = await node.data.reindex.execute(task, bbs)
+    if result.error is not None:
+        raise result.error
+    status = result.status.with_slice(None)
+    body = render_response(
+        result.took_nanos, result.timed_out, status, result.failures, human=req.human, created=created, updated=updated
+    )
+    return req.respond(body)
+
+
+async def reindex(request: web.Request) -> web.Response:
+    req = rest_request(request)
+    p = req.params
+    common = _common(p)
+    wait = p.bool("wait_for_completion", True)
+    p.check_unrecognized()
+    raw = await request.read()
+    text = raw.decode("utf-8", errors="replace")
+    body = parse_json_object(raw, required=True)
+    for key in body:
+        if key not in ("source", "dest", "max_docs", "script", "conflicts"):
+            raise _unknown_field("reindex", key, text)
+    source = body.get("source") or {}
+    dest = body.get("dest") or {}
+    for key in dest:
+        if key not in ("index", "op_type", "version_type", "pipeline", "routing"):
+            raise _unknown_field("dest", key, text)
+    indices = source.get("index")
+    names = tuple(split_by_comma(indices) if isinstance(indices, str) else indices or ())
+    op_type = dest.get("op_type", "index")
+    if op_type not in ("index", "create"):
+        raise IllegalArgumentError(f"opType must be 'create' or 'index', found: [{op_type}]")
+    bbs = BulkByScrollRequest(
+        action=REINDEX_ACTION,
+        source=names,
+        dest=dest.get("index"),
+        query=source.get("query"),
+        batch_size=int(source["size"]) if "size" in source else None,
+        slice=_slice(source.get("slice")),
+        conflicts=_conflicts(body.get("conflicts", "abort")),
+        script=body.get("script"),
+        op_type=op_type,
+        **{**common, **({"max_docs": int(body["max_docs"])} if "max_docs" in body else {})},
+    )
+    return await _run(request, bbs, wait, created=True, updated=True)
+
+
+async def _by_query(request: web.Request, action: str) -> web.Response:
+    reject_shadowed_path(request)
+    req = rest_request(request)
+    p = req.params
+    common = _common(p)
+    wait = p.bool("wait_for_completion", True)
+    scroll_size = _int_param(p, "scroll_size")
+    conflicts = p.str("conflicts")
+    q = p.str("q")
+    options = indices_options(p)
+    p.consume(*_SEARCH_PARAMS)
+    if action == UPDATE_BY_QUERY:
+        p.consume("pipeline", "version_type")
+    p.check_unrecognized()
+    raw = await request.read()
+    body = parse_json_object(raw)
+    allowed = {"query", "max_docs", "slice", "conflicts"} | ({"script"} if action == UPDATE_BY_QUERY else set())
+    for key in body:
+        if key not in allowed:
+            raise ParsingError(
+                f"Unknown key for a START_OBJECT in [{key}].",
+                1,
+                raw.decode(errors="replace").find(f'"{key}"') + len(key) + 4,
+            )
+    query = body.get("query")
+    if q is not None:
+        query = {"query_string": {"query": q}}
+    bbs = BulkByScrollRequest(
+        action=action,
+        source=tuple(split_by_comma(request.match_info["index"])),
+        query=query if query is not None or action == DELETE_BY_QUERY else None,
+        batch_size=scroll_size,
+        slice=_slice(body.get("slice")),
+        conflicts=_conflicts(conflicts if conflicts is not None else body.get("conflicts", "abort")),
+        script=body.get("script"),
+        options=options,
+        **{**common, **({"max_docs": int(body["max_docs"])} if "max_docs" in body else {})},
+    )
+    return await _run(request, bbs, wait, created=False, updated=action == UPDATE_BY_QUERY)
+
+
+async def update_by_query(request: web.Request) -> web.Response:
+    return await _by_query(request, UPDATE_BY_QUERY)
+
+
+async def delete_by_query(request: web.Request) -> web.Response:
+    return await _by_query(request, DELETE_BY_QUERY)
+
+
+async def rethrottle(request: web.Request) -> web.Response:
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    rps = parse_requests_per_second(p.str("requests_per_second"))
+    group_by = parse_group_by(p.str("group_by"))
+    human = req.human
+    p.check_unrecognized()
+    if rps is None:
+        raise IllegalArgumentError("requests_per_second is a required parameter")
+    target = TaskId.parse(request.match_info["task_id"])
+    async with rest_task(request, RETHROTTLE, cancellable=False) as task:
+        result = await node.data.rethrottle.execute(task, rps, target=target)
+    body = render_list_tasks(
+        node.cluster_state(),
+        result.tasks_by_node,
+        group_by=group_by,
+        human=human,
+        failures=result.node_failures,
+        task_failures=[task_failure(task_id, node_id, error) for task_id, node_id, error in result.task_failures],
+    )
+    return req.respond(body)

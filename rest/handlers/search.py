@@ -1,0 +1,190 @@
+"""`GET|POST /_search`, `/{index}/_search`, `/_count`, `/{index}/_count`, the scroll API and clear-scroll
+(ES `RestSearchAction`, `RestCountAction`, `RestSearchScrollAction`, `RestClearScrollAction`).
+
+A search registers the cancellable `indices:data/read/search` task with ES's description; so does `_count`, which
+ES runs as a search of `{"size":0,"track_total_hits":2147483647}`. Closing the HTTP connection cancels the task
+(`rest_task`), and through bans its shard tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from node.actions.names import CLEAR_SCROLL, SCROLL, SEARCH
+from node.data.json_body import parse_json_object
+from node.data.search_request import (
+    TRACK_ALL,
+    ParsingError,
+    SearchRequest,
+    parse_search_body,
+    parse_track_total_hits,
+)
+from node.errors import ActionRequestValidationError, IllegalArgumentError
+from node.human import format_duration_nanos
+from rest.app_keys import rest_request, rest_task, serving_node
+from rest.handlers.indices import indices_options, reject_shadowed_path
+from rest.params import Params, parse_time_value, split_by_comma
+
+__all__ = ["clear_scroll", "count", "parse_search_request", "scroll", "search"]
+
+_SEARCH_TYPES = {"query_then_fetch": "QUERY_THEN_FETCH", "dfs_query_then_fetch": "DFS_QUERY_THEN_FETCH"}
+# Parameters ES reads for every search whose effect has no meaning on counted documents.
+_ACCEPTED = (
+    "batched_reduce_size", "pre_filter_shard_size", "max_concurrent_shard_requests", "allow_partial_search_results",
+    "request_cache", "routing", "ccs_minimize_roundtrips", "df", "analyzer", "analyze_wildcard", "lenient",
+    "default_operator", "explain", "version", "seq_no_primary_term", "timeout", "terminate_after", "stored_fields",
+    "docvalue_fields", "_source", "_source_includes", "_source_excludes", "sort", "track_scores", "stats",
+    "suggest_field", "suggest_text", "suggest_size", "suggest_mode", "typed_keys", "ignore_throttled",
+    "include_named_queries_score", "force_synthetic_source", "search_pipeline",
+)  # fmt: skip
+
+
+def _non_negative(params: Params, name: str, body: Mapping[str, Any]) -> int | None:
+    text = params.str(name)
+    value: Any = text if text is not None else body.get(name)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise IllegalArgumentError(f"Failed to parse int parameter [{name}] with value [{value}]") from None
+    if number < 0:
+        raise IllegalArgumentError(f"[{name}] parameter cannot be negative, found [{number}]")
+    return number
+
+
+def parse_search_request(request: web.Request, params: Params, raw: bytes) -> SearchRequest:
+    """Reads a search's path, parameters and body into a `SearchRequest` (ES `RestSearchAction#parseSearchRequest`)."""
+    text = raw.decode("utf-8", errors="replace")
+    body = parse_search_body(parse_json_object(raw), text)
+    source = dict(body)
+    size = _non_negative(params, "size", body)
+    offset = _non_negative(params, "from", body)
+    if size is not None:
+        source["size"] = size
+    if offset is not None:
+        source["from"] = offset
+    query = params.str("q")
+    if query is not None:
+        source["query"] = {"query_string": {"query": query}}
+    track: int | None = 10_000
+    track_text = params.str("track_total_hits")
+    if track_text is not None or "track_total_hits" in body:
+        track = parse_track_total_hits(track_text if track_text is not None else body["track_total_hits"])
+        source["track_total_hits"] = track if track is not None else False
+    as_int = params.bool("rest_total_hits_as_int", False)
+    if as_int and "track_total_hits" not in source:
+        track = TRACK_ALL
+        source["track_total_hits"] = TRACK_ALL
+    search_type = params.str("search_type", "query_then_fetch") or "query_then_fetch"
+    if search_type not in _SEARCH_TYPES:
+        raise IllegalArgumentError(f"No search type for [{search_type}]")
+    scroll = params.time("scroll")
+    if scroll is not None and offset:
+        raise ActionRequestValidationError("using [from] is not allowed in a scroll context")
+    params.consume(*_ACCEPTED)
+    options = indices_options(params)
+    return SearchRequest(
+        indices=tuple(split_by_comma(request.match_info.get("index"))),
+        options=options,
+        size=10 if size is None else size,
+        from_=offset or 0,
+        track_total_hits=track,
+        rest_total_hits_as_int=as_int,
+        source=source,
+        scroll_millis=scroll.millis if scroll is not None else 0,
+        scroll_text=str(scroll) if scroll is not None else None,
+        preference=params.str("preference"),
+        search_type=_SEARCH_TYPES[search_type],
+    )
+
+
+async def search(request: web.Request) -> web.Response:
+    if "index" in request.match_info:
+        reject_shadowed_path(request)
+    req = rest_request(request)
+    node = serving_node(request)
+    search_request = parse_search_request(request, req.params, await request.read())
+    req.params.check_unrecognized()
+    async with rest_task(request, SEARCH, cancellable=True, description=search_request.description()) as task:
+        body = await node.data.search.execute(task, search_request)
+    return req.respond(body)
+
+
+async def count(request: web.Request) -> web.Response:
+    """ES runs `_count` as a search of no hits with exact total hits."""
+    if "index" in request.match_info:
+        reject_shadowed_path(request)
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    raw = await request.read()
+    body = parse_json_object(raw)
+    for key in body:
+        if key != "query":
+            raise ParsingError(f"request does not support [{key}]", 1, 2)
+    source: dict[str, Any] = {"size": 0}
+    if "query" in body:
+        source["query"] = body["query"]
+    query = p.str("q")
+    if query is not None:
+        source["query"] = {"query_string": {"query": query}}
+    source["track_total_hits"] = TRACK_ALL
+    p.consume("df", "analyzer", "default_operator", "lenient", "analyze_wildcard", "min_score", "terminate_after",
+              "routing", "ignore_throttled")  # fmt: skip
+    search_request = SearchRequest(
+        indices=tuple(split_by_comma(request.match_info.get("index"))),
+        options=indices_options(p),
+        size=0,
+        track_total_hits=TRACK_ALL,
+        source=source,
+        preference=p.str("preference"),
+    )
+    p.check_unrecognized()
+    async with rest_task(request, SEARCH, cancellable=True, description=search_request.description()) as task:
+        response = await node.data.search.execute(task, search_request)
+    shards = {k: v for k, v in response["_shards"].items()}
+    return req.respond({"count": response["hits"]["total"]["value"], "_shards": shards})
+
+
+def _scroll_params(request: web.Request, params: Params, body: Mapping[str, Any]) -> tuple[str | None, Any]:
+    scroll_id = request.match_info.get("scroll_id") or params.str("scroll_id") or body.get("scroll_id")
+    keep_alive = params.str("scroll") or body.get("scroll")
+    return scroll_id, keep_alive
+
+
+async def scroll(request: web.Request) -> web.Response:
+    req = rest_request(request)
+    node = serving_node(request)
+    p = req.params
+    body = parse_json_object(await request.read())
+    scroll_id, keep_alive_text = _scroll_params(request, p, body)
+    p.consume("rest_total_hits_as_int")
+    p.check_unrecognized()
+    if not scroll_id:
+        raise ActionRequestValidationError("scrollId is missing")
+    keep_alive = parse_time_value(str(keep_alive_text), "scroll") if keep_alive_text is not None else None
+    keep_alive_millis = keep_alive.millis if keep_alive is not None else 0
+    keep_alive_text_rendered = format_duration_nanos(keep_alive.nanos) if keep_alive is not None else "null"
+    description = f"scrollId[{scroll_id}], scroll[Scroll{{keepAlive={keep_alive_text_rendered}}}]"
+    async with rest_task(request, SCROLL, cancellable=True, description=description) as task:
+        response = await node.data.search.scroll(task, scroll_id, keep_alive_millis)
+    return req.respond(response)
+
+
+async def clear_scroll(request: web.Request) -> web.Response:
+    req = rest_request(request)
+    node = serving_node(request)
+    body = parse_json_object(await request.read())
+    req.params.check_unrecognized()
+    ids: Any = request.match_info.get("scroll_id") or body.get("scroll_id")
+    scroll_ids = split_by_comma(ids) if isinstance(ids, str) else list(ids or [])
+    if not scroll_ids:
+        raise ActionRequestValidationError("no scroll ids specified")
+    scroll_ids = [s for s in scroll_ids if s != "_all"]
+    async with rest_task(request, CLEAR_SCROLL, cancellable=False) as task:
+        response = await node.data.search.clear_scroll(task, scroll_ids)
+    return req.respond(response)
