@@ -1,15 +1,20 @@
-"""The cluster seen from outside: the `simcluster` CLI, the local launcher and the cluster home.
+"""The cluster seen from outside: the `simcluster` CLI, the local launcher, the cluster home, and the chaos toolkit
+(network faults through the nodes' `/_sim/faults`, seeded chaos runs).
 
 Node processes never import this package; it imports only `node.config` from the node side.
 """
 
+from cluster.chaos import ChaosOutcome, ChaosRunner
+from cluster.chaos_plan import ChaosEvent, plan_chaos
 from cluster.errors import (
     ClusterError,
     ClusterFormationError,
     ClusterRunningError,
     ClusterStateError,
+    FaultError,
     NoClusterError,
     NodeStartError,
+    NodeStateError,
     UnknownNodeError,
 )
 from cluster.launcher import FAST_FAILURE_DETECTION, LocalCluster
@@ -18,18 +23,24 @@ from cluster.state import ClusterHome, ClusterStatus, NodeRecord, NodeState, Nod
 
 __all__ = [
     "FAST_FAILURE_DETECTION",
+    "ChaosEvent",
+    "ChaosOutcome",
+    "ChaosRunner",
     "ClusterError",
     "ClusterFormationError",
     "ClusterHome",
     "ClusterRunningError",
     "ClusterStateError",
     "ClusterStatus",
+    "FaultError",
     "LocalCluster",
     "NoClusterError",
     "NodeRecord",
     "NodeStartError",
     "NodeState",
+    "NodeStateError",
     "NodeStatus",
     "StopOutcome",
     "UnknownNodeError",
+    "plan_chaos",
 ]

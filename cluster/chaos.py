@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from cluster.chaos_plan import ChaosEvent
+from cluster.chaos_plan import ChaosEvent, schedule_steps
 from cluster.disruption import Link, link, partition
 from cluster.errors import ClusterError
 from cluster.fault_client import FaultOptions, NodeAnswer, fault_bodies, heal_faults, install_faults, remove_faults
@@ -101,6 +101,7 @@ class ChaosRunner:
         self._clock = clock
         self._sleep = sleep
         self._applied_at: dict[int, str] = {}
+        self._holders: dict[int, set[str]] = {}  # nodes that accepted an event's rules, by seq
         self._journal: IO[str] | None = None
         self._start = 0.0
 
@@ -113,7 +114,7 @@ class ChaosRunner:
             self._write({"event": "chaos_start", "seed": self._seed, **self._settings, "nodes": names})
             self._start = self._clock()
             try:
-                for due, healing, event in _steps(self._schedule):
+                for due, healing, event in schedule_steps(self._schedule):
                     self._wait_until(due)
                     if healing:
                         self._heal(event, outcome)
@@ -161,7 +162,8 @@ class ChaosRunner:
             self._cluster.resume_node(target)
             return None
         # A node that is down has no rules left; a paused one keeps them until their lifetime ends.
-        answers = remove_faults(self._cluster.nodes, self._group(event))
+        holders = self._holders.pop(event.seq, set())
+        answers = remove_faults([r for r in self._cluster.nodes if r.name in holders], self._group(event))
         return _failures([a for a in answers if a.error != "down"], paused="its rules expire by themselves")
 
     def _install(self, event: ChaosEvent) -> str | None:
@@ -181,7 +183,9 @@ class ChaosRunner:
         lifetime_ms = int(event.duration * 1000) + 1000  # a runner that dies leaves nothing behind for long
         options = dataclasses.replace(options, duration_ms=lifetime_ms, seed=self._seed * 1000 + event.seq)
         bodies = fault_bodies(links, options, addresses, self._group(event))
-        return _failures(install_faults(records, bodies))
+        answers = install_faults(records, bodies)
+        self._holders[event.seq] = {a.name for a in answers if a.ids}
+        return _failures(answers)
 
     def _finish(self, outcome: ChaosOutcome) -> None:
         """Heals everything, restarts and resumes nodes, waits for the cluster to form, checks for split brain."""
@@ -260,12 +264,6 @@ class ChaosRunner:
         self._journal.flush()
 
 
-def _steps(schedule: Sequence[ChaosEvent]) -> list[tuple[float, bool, ChaosEvent]]:
-    """Apply and heal steps in time order; at the same instant heals go first, so bounds hold in execution too."""
-    steps = [(e.at, False, e) for e in schedule] + [(e.heal_at, True, e) for e in schedule]
-    return sorted(steps, key=lambda step: (step[0], not step[1], step[2].seq))
-
-
 def _failures(answers: Sequence[NodeAnswer], *, paused: str = "not installed") -> str | None:
     failed = [f"{a.name} {a.error}" + (f" ({paused})" if a.error == "paused" else "") for a in answers if not a.ok]
     return "; ".join(failed) if failed else None
@@ -273,5 +271,3 @@ def _failures(answers: Sequence[NodeAnswer], *, paused: str = "not installed") -
 
 def _failed(error: str | None) -> str:
     return "" if error is None else f" (failed: {error})"
-
-

@@ -11,6 +11,10 @@ partition is in force at a time. Delays and drops disrupt no node (they only slo
 does not fit at its turn is replaced by one that does, or the turn is skipped. The bound counts every node as
 master-eligible, as they are by default.
 
+Faults live in the nodes' memory and are installed through their REST API, which a killed or paused node cannot
+answer: so a partition never overlaps a killed or paused node (its rules could be neither installed nor healed),
+and a delayed or dropped link always starts from a node that is up when the fault begins.
+
 | kind | targets | healed by |
 | --- | --- | --- |
 | `kill` | one node, SIGKILL | starting it again (same data, same id) |
@@ -27,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EVENT_KINDS", "ChaosEvent", "check_event_kinds", "plan_chaos"]
+__all__ = ["EVENT_KINDS", "ChaosEvent", "check_event_kinds", "plan_chaos", "schedule_steps"]
 
 EVENT_KINDS = ("kill", "pause", "partition", "delay", "drop")
 _PROCESS_KINDS = frozenset({"kill", "pause"})
@@ -104,30 +108,50 @@ def check_event_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
     return chosen
 
 
-def _fits(kind: str, names: Sequence[str], budget: int, partitioned: bool) -> bool:
-    if kind in _PROCESS_KINDS:
-        return budget >= 1
-    if kind == "partition":
-        return budget >= 1 and not partitioned
-    return len(names) >= 2
+@dataclass(frozen=True, slots=True)
+class _Moment:
+    """What is going on when the next event would start."""
+
+    names: tuple[str, ...]
+    down: frozenset[str]  # killed or paused
+    disrupted: frozenset[str]  # down, or on the minority side of a partition
+    partitioned: bool
+    budget: int  # how many more nodes may be disrupted
+
+    def fits(self, kind: str) -> bool:
+        if kind in _PROCESS_KINDS:
+            return self.budget >= 1 and not self.partitioned
+        if kind == "partition":
+            return self.budget >= 1 and not self.partitioned and not self.down
+        return len(self.names) >= 2 and len(self.names) > len(self.down)
 
 
-def _build(
-    rng: random.Random, seq: int, at: float, length: float, kind: str, names: Sequence[str], free: list[str], budget: int
-) -> ChaosEvent:
+def _moment(names: tuple[str, ...], events: Sequence[ChaosEvent], at: float) -> _Moment:
+    active = [e for e in events if e.at <= at < e.heal_at]
+    disrupted = frozenset().union(*(e.disrupted() for e in active))
+    down = frozenset().union(*(e.disrupted() for e in active if e.kind in _PROCESS_KINDS))
+    partitioned = any(e.kind == "partition" for e in active)
+    return _Moment(names, down, disrupted, partitioned, (len(names) - 1) // 2 - len(disrupted))
+
+
+def _build(rng: random.Random, seq: int, at: float, length: float, kind: str, now: _Moment) -> ChaosEvent:
+    free = [n for n in now.names if n not in now.disrupted]
     if kind in _PROCESS_KINDS:
         return ChaosEvent(seq, at, length, kind, (rng.choice(free),))
     if kind == "partition":
-        minority = tuple(sorted(rng.sample(free, rng.randint(1, min(budget, len(free))))))
-        majority = tuple(n for n in names if n not in minority)
+        minority = tuple(sorted(rng.sample(free, rng.randint(1, min(now.budget, len(free))))))
+        majority = tuple(n for n in now.names if n not in minority)
         fault = rng.choice(("blackhole", "disconnect"))
         return ChaosEvent(seq, at, length, kind, minority, sides=(minority, majority), fault=fault)
-    source, target = rng.sample(list(names), 2)
+    source = rng.choice([n for n in now.names if n not in now.down])
+    target = rng.choice([n for n in now.names if n != source])
     both = rng.random() < 0.5
     if kind == "delay":
         delay = rng.randint(50, 1000)
         return ChaosEvent(seq, at, length, kind, (source, target), delay_ms=delay, jitter_ms=delay // 4, both_ways=both)
-    return ChaosEvent(seq, at, length, kind, (source, target), probability=round(rng.uniform(0.1, 0.5), 2), both_ways=both)
+    return ChaosEvent(
+        seq, at, length, kind, (source, target), probability=round(rng.uniform(0.1, 0.5), 2), both_ways=both
+    )
 
 
 def plan_chaos(
@@ -144,8 +168,7 @@ def plan_chaos(
     if duration <= 0 or interval <= 0:
         raise ValueError("duration and interval must be positive")
     kinds = check_event_kinds(kinds)
-    ordered = sorted(names)
-    minority = (len(ordered) - 1) // 2
+    ordered = tuple(sorted(names))
     rng = random.Random(seed)
     events: list[ChaosEvent] = []
     at = rng.uniform(0.2, 0.6) * interval
@@ -153,14 +176,16 @@ def plan_chaos(
         length = min(rng.uniform(0.5, 1.5) * interval, duration - at)
         if length < _MIN_EVENT_S:
             break
-        active = [e for e in events if e.at <= at < e.heal_at]
-        disrupted = frozenset().union(*(e.disrupted() for e in active))
-        budget = minority - len(disrupted)
-        partitioned = any(e.kind == "partition" for e in active)
-        fitting = [k for k in kinds if _fits(k, ordered, budget, partitioned)]
+        now = _moment(ordered, events, at)
+        fitting = [k for k in kinds if now.fits(k)]
         if fitting:
-            kind = rng.choice(fitting)
-            free = [n for n in ordered if n not in disrupted]
-            events.append(_build(rng, len(events) + 1, round(at, 3), round(length, 3), kind, ordered, free, budget))
+            events.append(_build(rng, len(events) + 1, round(at, 3), round(length, 3), rng.choice(fitting), now))
         at += rng.uniform(0.5, 1.5) * interval
     return tuple(events)
+
+
+def schedule_steps(schedule: Sequence[ChaosEvent]) -> list[tuple[float, bool, ChaosEvent]]:
+    """`(due, healing, event)` for every apply and heal, in time order; at one instant heals go first, so the
+    bounds hold while the schedule runs, not only on paper."""
+    steps = [(e.at, False, e) for e in schedule] + [(e.heal_at, True, e) for e in schedule]
+    return sorted(steps, key=lambda step: (step[0], not step[1], step[2].seq))

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -42,22 +43,26 @@ from cluster.fault_client import (
     list_faults,
     new_group_id,
     remove_faults,
+    split_actions,
 )
 from cluster.launcher import LocalCluster
 from cluster.render import faults_table
 from cluster.state import NodeState
-from node.transport.faults import parse_actions
 
 __all__ = ["chaos", "fault"]
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def _install_options(f):  # noqa: ANN001, ANN202 - a click decorator
+
+def _install_options(f: _F) -> _F:
     f = click.option("--duration", type=DURATION, default=None, help="Heal by itself after this long (`30s`).")(f)
-    f = click.option("--actions", default=None, help="Only requests of these actions (`internal:admin/tasks/ban,*[n]`).")(f)
+    f = click.option(
+        "--actions", default=None, help="Only requests of these actions (`internal:admin/tasks/ban,*[n]`)."
+    )(f)
     return home_option(f)
 
 
-def _shape_options(f):  # noqa: ANN001, ANN202 - a click decorator
+def _shape_options(f: _F) -> _F:
     f = click.option(
         "--kind", type=click.Choice(["blackhole", "disconnect"]), default="blackhole", show_default=True,
         help="blackhole: requests hang until their deadline; disconnect: they fail at once.",
@@ -65,7 +70,7 @@ def _shape_options(f):  # noqa: ANN001, ANN202 - a click decorator
     return _install_options(f)
 
 
-def _link_options(f):  # noqa: ANN001, ANN202 - a click decorator
+def _link_options(f: _F) -> _F:
     f = click.option("--both", is_flag=True, help="Also the reverse direction, TO → FROM.")(f)
     return _install_options(f)
 
@@ -81,14 +86,16 @@ def _install(verb: str, what: str, links: Sequence[Link], options: FaultOptions,
     installed = [a for a in answers if a.ok]
     lifetime = "until healed" if options.duration_ms is None else f"for {options.duration_ms / 1000:g}s"
     rules = sum(len(a.ids) for a in answers)
-    click.echo(f"fault {group}: {what} ({lifetime}): {rules} rules on {len(installed)} nodes")
+    click.echo(f"fault {group}: {what} {lifetime}; {_count(rules, 'rule')} on {_count(len(installed), 'node')}")
     failed = [a for a in answers if not a.ok]
     if failed:
         raise FaultError("not installed on " + "; ".join(f"{a.name} ({a.error})" for a in failed))
 
 
 def _options(kind: str, actions: str | None, duration: int | None, **fields: object) -> FaultOptions:
-    return FaultOptions(kind=kind, actions=parse_actions(actions), duration_ms=duration, **fields)  # type: ignore[arg-type]
+    if duration is not None and duration <= 0:
+        raise click.BadParameter("must be more than 0ms", param_hint="--duration")
+    return FaultOptions(kind=kind, actions=split_actions(actions), duration_ms=duration, **fields)  # type: ignore[arg-type]
 
 
 @click.group()
@@ -175,7 +182,9 @@ def fault_drop(
 @click.argument("source", metavar="FROM")
 @click.argument("target", metavar="TO")
 @_link_options
-def fault_blackhole(source: str, target: str, home: Path, actions: str | None, duration: int | None, both: bool) -> None:
+def fault_blackhole(
+    source: str, target: str, home: Path, actions: str | None, duration: int | None, both: bool
+) -> None:
     """Black-hole requests from FROM to TO: no answer, they time out at their deadline (ES `NetworkUnresponsive`)."""
     cluster = LocalCluster.attach(home)
     links = link(source, target, cluster.names, both=both)
@@ -187,7 +196,9 @@ def fault_blackhole(source: str, target: str, home: Path, actions: str | None, d
 @click.argument("source", metavar="FROM")
 @click.argument("target", metavar="TO")
 @_link_options
-def fault_disconnect(source: str, target: str, home: Path, actions: str | None, duration: int | None, both: bool) -> None:
+def fault_disconnect(
+    source: str, target: str, home: Path, actions: str | None, duration: int | None, both: bool
+) -> None:
     """Disconnect FROM from TO: requests fail at once, as on a refused connection (ES `NetworkDisconnect`)."""
     cluster = LocalCluster.attach(home)
     links = link(source, target, cluster.names, both=both)
@@ -235,6 +246,10 @@ def _healed_text(answer: NodeAnswer) -> str:
         return f"not healed: {answer.error}"
     count = len(answer.ids)
     return f"healed {count} fault rule{'' if count == 1 else 's'}" if count else "no faults"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _arrow(source: str, target: str, both: bool) -> str:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -32,8 +33,11 @@ from cluster.launcher import LocalCluster
 from cluster.logs import follow_logs, merge_logs, prefixed, read_log
 from cluster.process import StopOutcome, child_environment
 from cluster.state import NodeRecord
+from node.config import KNOWN_ROLES
 
 __all__ = ["logs", "node"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _SIGNALS = ("KILL", "TERM", "INT", "HUP", "QUIT")
 _STOP_TEXT = {
@@ -43,7 +47,7 @@ _STOP_TEXT = {
 }
 
 
-def _wait_options(f):  # noqa: ANN001, ANN202 - a click decorator
+def _wait_options(f: _F) -> _F:
     f = click.option(
         "--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Seconds to join."
     )(f)
@@ -84,13 +88,17 @@ def node_kill(name: str, home: Path, signal_name: str) -> None:
     """Send SIGKILL (or --signal) to node NAME: it dies at once, as in a crash; its data stays."""
     sig = signal.Signals[f"SIG{signal_name}"]
     done = LocalCluster.attach(home).kill_node(name, sig)
-    click.echo(f"{name}: {'killed' if sig is signal.SIGKILL else 'sent'} ({sig.name})" if done else f"{name}: already down")
+    click.echo(
+        f"{name}: {'killed' if sig is signal.SIGKILL else 'sent'} ({sig.name})" if done else f"{name}: already down"
+    )
 
 
 @node.command("stop", short_help="Stop a node gracefully (SIGTERM).")
 @click.argument("name")
 @home_option
-@click.option("--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Seconds before SIGKILL.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Seconds before SIGKILL."
+)
 def node_stop(name: str, home: Path, timeout: float) -> None:
     """Stop node NAME: SIGTERM, then SIGKILL after --timeout; its data stays."""
     click.echo(f"{name}: {_STOP_TEXT[LocalCluster.attach(home).stop_node(name, timeout)]}")
@@ -113,7 +121,9 @@ def node_start(name: str, home: Path, no_wait: bool, timeout: float) -> None:
 @click.argument("name")
 @home_option
 @_wait_options
-@click.option("--stop-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Seconds before SIGKILL.")
+@click.option(
+    "--stop-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Seconds before SIGKILL."
+)
 def node_restart(name: str, home: Path, no_wait: bool, timeout: float, stop_timeout: float) -> None:
     """Restart node NAME: SIGTERM (SIGKILL after --stop-timeout), then start it with the same data directory."""
     cluster = LocalCluster.attach(home, stop_timeout=stop_timeout)
@@ -141,16 +151,17 @@ def node_resume(name: str, home: Path) -> None:
 
 @node.command("add", short_help="Start a new node that joins the running cluster.")
 @home_option
-@click.option("--roles", default=None, help="Comma-separated roles; empty for coordinating-only.  [default: data,ingest,master]")
+@click.option(
+    "--roles", default=None, help="Comma-separated roles; empty for coordinating-only.  [default: data,ingest,master]"
+)
 @_wait_options
 def node_add(home: Path, roles: str | None, no_wait: bool, timeout: float) -> None:
     """Start a new node, named after the highest `node-N`, seeded with the running nodes (no bootstrapping)."""
     role_list = None if roles is None else [r.strip() for r in roles.split(",") if r.strip()]
-    cluster = LocalCluster.attach(home)
-    try:
-        record = cluster.add_node(roles=role_list, wait=not no_wait, timeout=timeout)
-    except ValueError as e:  # an unknown role, from NodeConfig
-        raise click.BadParameter(str(e), param_hint="--roles") from None
+    unknown = sorted(set(role_list or ()) - KNOWN_ROLES)
+    if unknown:
+        raise click.BadParameter(f"unknown role [{unknown[0]}]", param_hint="--roles")
+    record = LocalCluster.attach(home).add_node(roles=role_list, wait=not no_wait, timeout=timeout)
     click.echo(f"{record.name}: added ({_started(record, not no_wait)})")
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "list_faults",
     "new_group_id",
     "remove_faults",
+    "split_actions",
 ]
 
 REQUEST_TIMEOUT_S = 3.0
@@ -67,6 +68,12 @@ class NodeAnswer:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def split_actions(text: str | None) -> tuple[str, ...]:
+    """`--actions 'internal:*, *[n]'` → `("internal:*", "*[n]")`; `None`, empty and `*` mean every action."""
+    patterns = tuple(p.strip() for p in (text or "").split(",") if p.strip())
+    return () if patterns == ("*",) else patterns
 
 
 def new_group_id(prefix: str) -> str:

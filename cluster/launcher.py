@@ -369,9 +369,7 @@ class LocalCluster:
         if member.alive():
             return False
         if not self._registry.state.bootstrapped:
-            raise ClusterError(
-                f"cluster [{self._cluster_name}] has never formed; start it whole with `simcluster up`"
-            )
+            raise ClusterError(f"cluster [{self._cluster_name}] has never formed; start it whole with `simcluster up`")
         running = [m.record.transport_address for m in self._registry.members.values() if m.alive()]
         configs = [m.record.config for m in self._registry.members.values()]
         self._spawn([member.record.config], configs, [a for a in running if a], time.monotonic() + self._start_timeout)
@@ -436,7 +434,9 @@ class LocalCluster:
         view = poll_health(member.record, None, time.monotonic() + timeout, member.alive)
         if not view.formed:
             what = "exited" if view.exited else f"did not join the cluster within {timeout:g}s: it {view.last_seen}"
-            raise NodeStartError(f"{name} {what} (log: {member.record.log_file})", {name: tail_lines(member.record.log_file)})
+            raise NodeStartError(
+                f"{name} {what} (log: {member.record.log_file})", {name: tail_lines(member.record.log_file)}
+            )
 
     # -- internals ------------------------------------------------------------------------------------------------
 
@@ -448,7 +448,9 @@ class LocalCluster:
         member = self._member(name)
         pid = member.record.pid
         if pid is None or not member.alive():
-            raise NodeStateError(f"cannot {verb} {name}: it is not running; start it with `simcluster node start {name}`")
+            raise NodeStateError(
+                f"cannot {verb} {name}: it is not running; start it with `simcluster node start {name}`"
+            )
         if process_state(pid) is wanted:
             return False
         signal_group(pid, sig)
@@ -459,7 +461,9 @@ class LocalCluster:
         grace = self._stop_timeout if timeout is None else timeout
         owned = {m.name: m.process for m in members if m.process is not None and m.process.pid == m.record.pid}
         adopted = {
-            m.name: (m.record.pid, m.record.data_dir) for m in members if m.name not in owned and m.record.pid is not None
+            m.name: (m.record.pid, m.record.data_dir)
+            for m in members
+            if m.name not in owned and m.record.pid is not None
         }
         outcomes = {**stop_processes(owned, grace), **stop_pids(adopted, grace)}
         for member in members:

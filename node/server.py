@@ -27,6 +27,7 @@ from node.actions.test_tasks import TestTasksAction
 from node.config import NodeConfig, PortRange
 from node.coordination import Coordinator
 from node.coordination.state import ClusterState, DiscoveryNode
+from node.data.plane import DataPlane
 from node.logs import setup_logging
 from node.storage.store import NodeStore, new_node_id
 from node.storage.task_results import TaskResultsService
@@ -111,6 +112,10 @@ class Node:
         self.test_tasks = TestTasksAction(
             self.transport, self.task_manager, state, lambda: self.local_node, self.task_results
         )
+        self.data = DataPlane(
+            self.config, self.store, self.task_manager, self.transport, self._coordinator,
+            lambda: self.local_node, self.task_results,
+        )  # fmt: skip
         await self.transport.start()
         await self._coordinator.start()
 
@@ -120,6 +125,7 @@ class Node:
             await self._runner.cleanup()
         if self._coordinator is not None:  # background test tasks first: they use coordination, transport and store
             await self.test_tasks.close()
+            await self.data.close()
         if self._coordinator is not None:
             await self._coordinator.stop()
             await self.cancellation.stop()
@@ -137,6 +143,7 @@ class Node:
                 self.transport.disconnect(node)
                 self.task_manager.drop_bans_from(node_id)
                 self.cancellation.cancel_children_of_departed(node_id)
+        self.data.on_applied(old, new)
 
     def log_fields(self) -> dict[str, str]:
         fields = {

@@ -177,6 +177,9 @@ async def add_fault(request: web.Request) -> web.Response:
     req.params.check_unrecognized()
     node = serving_node(request)
     spec = parse_fault(parse_body(await request.read()), _lookup(request))
+    if spec.target == node.local_node.transport_address:
+        # A node's requests to itself never touch the network (the `direct` path), so no rule could affect them.
+        raise IllegalArgumentError(f"[target] must be another node, not this node itself [{spec.target}]")
     rule = node.faults.add(spec)
     return req.respond({"acknowledged": True, "fault": node.faults.render(rule)})
 

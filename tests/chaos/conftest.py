@@ -15,9 +15,7 @@ What the cluster must guarantee (DESIGN §3–§5) is checked with:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,11 +29,13 @@ __all__ = [
     "CHAOS_SETTINGS",
     "assert_no_split_brain",
     "get",
+    "master_of",
     "masters",
     "node_ids",
     "post",
     "test_tasks",
     "wait_for_master",
+    "wait_for_nodes",
 ]
 
 CHAOS_SETTINGS: dict[str, int] = {**FAST_FAILURE_DETECTION, "publish_timeout_ms": 5000}
@@ -137,11 +137,3 @@ def assert_no_split_brain(cluster: LocalCluster) -> dict[int, set[str]]:
     split = {term: sorted(m) for term, m in by_term.items() if len(m) > 1}
     assert not split, f"two masters in one term: {split}"
     return by_term
-
-
-def elapsed_since(started: float) -> float:
-    return time.monotonic() - started
-
-
-def log_path(cluster: LocalCluster, name: str) -> Path:
-    return cluster.node(name).log_file

@@ -30,7 +30,9 @@ def test_cancel_through_a_delayed_link_completes_and_leaves_no_children(chaos_cl
 
     records = chaos_cluster.nodes
     options = FaultOptions(kind="delay", delay_ms=DELAY_MS, actions=(BAN,))
-    bodies = fault_bodies(link("node-1", "node-2", NAMES), options, {r.name: r.transport_address for r in records}, "slow-ban")
+    bodies = fault_bodies(
+        link("node-1", "node-2", NAMES), options, {r.name: r.transport_address for r in records}, "slow-ban"
+    )
     assert all(a.ok for a in install_faults(records, bodies))
 
     started = time.monotonic()

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -57,7 +58,7 @@ class Clients:
         self._threads = [threading.Thread(target=self._run, args=(name,), daemon=True) for name in NAMES]
         self.calls: list[Call] = []
 
-    def __enter__(self) -> Clients:
+    def __enter__(self) -> Self:
         for thread in self._threads:
             thread.start()
         return self

@@ -189,13 +189,26 @@ async def test_a_bad_fault_is_answered_with_an_es_error(tmp_path: Path) -> None:
         )  # fmt: skip
 
 
+async def test_a_fault_aimed_at_the_node_itself_is_refused(tmp_path: Path) -> None:
+    async with NodeCluster(tmp_path, 1) as c:
+        status, body = await c.post("node-1", "/_sim/faults", json={"kind": "disconnect", "target": "node-1"})
+        address = c.nodes["node-1"].local_node.transport_address
+        assert (status, body["error"]["reason"]) == (
+            400,
+            f"[target] must be another node, not this node itself [{address}]",
+        )
+
+
 async def test_removing_an_unknown_fault_is_a_404(tmp_path: Path) -> None:
     async with NodeCluster(tmp_path, 1) as c:
         assert c.session is not None
         async with c.session.delete(f"http://{c.nodes['node-1'].local_node.http_address}/_sim/faults/9") as r:
             body = await r.json()
         assert r.status == 404
-        assert (body["error"]["type"], body["error"]["reason"]) == ("resource_not_found_exception", "fault [9] not found")
+        assert (body["error"]["type"], body["error"]["reason"]) == (
+            "resource_not_found_exception",
+            "fault [9] not found",
+        )
 
 
 async def test_unknown_parameters_are_rejected_as_es_does(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import pytest
@@ -49,11 +50,27 @@ def test_at_most_one_partition_at_a_time_and_all_healed_by_the_end(seed: int) ->
             assert not any(o.at <= event.at < o.heal_at for o in others)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_partitions_never_overlap_a_killed_or_paused_node(seed: int) -> None:
+    events = plan(seed, FIVE)
+    process = [e for e in events if e.kind in ("kill", "pause")]
+    for partition in (e for e in events if e.kind == "partition"):
+        assert not any(p.at < partition.heal_at and partition.at < p.heal_at for p in process), partition
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_link_fault_starts_from_a_node_that_is_up(seed: int) -> None:
+    events = plan(seed, FIVE)
+    for link in (e for e in events if e.kind in ("delay", "drop")):
+        down = {p.targets[0] for p in events if p.kind in ("kill", "pause") and p.at <= link.at < p.heal_at}
+        assert link.targets[0] not in down, link
+
+
 def test_events_start_about_every_interval() -> None:
     events = plan(3, duration=600.0, interval=10.0)
     starts = [e.at for e in events]
     assert len(events) > 40
-    assert all(5.0 - 1e-6 <= b - a for a, b in zip(starts, starts[1:], strict=False))
+    assert all(5.0 - 1e-6 <= b - a for a, b in itertools.pairwise(starts))
 
 
 def test_a_partition_puts_a_minority_first_and_everyone_on_a_side() -> None:
@@ -89,7 +106,9 @@ def test_unknown_event_kinds_are_refused() -> None:
 
 
 def test_describe_and_details() -> None:
-    event = ChaosEvent(1, 2.0, 3.0, "partition", ("node-1",), sides=(("node-1",), ("node-2", "node-3")), fault="blackhole")
+    event = ChaosEvent(
+        1, 2.0, 3.0, "partition", ("node-1",), sides=(("node-1",), ("node-2", "node-3")), fault="blackhole"
+    )
     assert event.describe() == "partition node-1 | node-2,node-3 (blackhole)"
     assert event.details() == {"sides": [["node-1"], ["node-2", "node-3"]], "fault": "blackhole"}
     delay = ChaosEvent(2, 0.0, 1.0, "delay", ("node-1", "node-2"), delay_ms=200, jitter_ms=50, both_ways=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from cluster.disruption import Link, bridge, describe_sides, isolate, link, parse_side, partition
 from cluster.errors import FaultError, UnknownNodeError
-from cluster.fault_client import FaultOptions, fault_bodies, new_group_id
+from cluster.fault_client import FaultOptions, fault_bodies, new_group_id, split_actions
 from cluster.render import faults_table
 
 NAMES = ("node-1", "node-2", "node-3")
@@ -18,9 +20,7 @@ def links(*pairs: str) -> tuple[Link, ...]:
 
 
 def test_isolate_cuts_both_directions_to_every_other_node() -> None:
-    assert isolate("node-1", NAMES) == links(
-        "node-1>node-2", "node-1>node-3", "node-2>node-1", "node-3>node-1"
-    )
+    assert isolate("node-1", NAMES) == links("node-1>node-2", "node-1>node-3", "node-2>node-1", "node-3>node-1")
 
 
 def test_unnamed_nodes_form_one_more_side() -> None:
@@ -59,13 +59,16 @@ def test_a_link_is_one_way_unless_both() -> None:
     [
         (lambda: partition([["node-1", "node-2", "node-3"]], NAMES), "a partition needs at least two sides"),
         (lambda: partition([["node-1"], ["node-1", "node-2"]], NAMES), "[node-1] is on two sides of the partition"),
-        (lambda: bridge(["node-1"], "node-1", ["node-3"], NAMES), "the bridge node [node-1] must not be on either side"),
+        (
+            lambda: bridge(["node-1"], "node-1", ["node-3"], NAMES),
+            "the bridge node [node-1] must not be on either side",
+        ),
         (lambda: bridge(["node-1"], "node-2", ["node-1"], NAMES), "[node-1] is on both sides of the bridge"),
         (lambda: link("node-1", "node-1", NAMES), "a link needs two different nodes, got [node-1] twice"),
         (lambda: parse_side(" , ", NAMES), "empty side [ , ]: name one or more nodes, separated by commas"),
     ],
 )
-def test_shapes_that_make_no_sense_are_fault_errors(build, message: str) -> None:  # noqa: ANN001
+def test_shapes_that_make_no_sense_are_fault_errors(build: Callable[[], object], message: str) -> None:
     with pytest.raises(FaultError) as caught:
         build()
     assert caught.value.message.startswith(message)
@@ -84,7 +87,9 @@ def test_sides_parse_and_print_back() -> None:
 
 def test_every_source_node_gets_the_rules_of_its_own_links() -> None:
     addresses = {"node-1": "127.0.0.1:9301", "node-2": "127.0.0.1:9302", "node-3": "127.0.0.1:9303"}
-    options = FaultOptions(kind="delay", actions=("internal:*",), delay_ms=200, jitter_ms=50, duration_ms=30_000, seed=5)
+    options = FaultOptions(
+        kind="delay", actions=("internal:*",), delay_ms=200, jitter_ms=50, duration_ms=30_000, seed=5
+    )
     bodies = fault_bodies(link("node-1", "node-2", NAMES, both=True), options, addresses, "delay-1")
     assert bodies == {
         "node-1": [
@@ -110,6 +115,13 @@ def test_a_body_carries_only_the_options_given() -> None:
 def test_a_node_that_never_started_cannot_be_a_target() -> None:
     with pytest.raises(ValueError, match="node-2 has never started"):
         fault_bodies(link("node-1", "node-2", NAMES), FaultOptions(kind="disconnect"), {"node-2": None}, "g")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [(None, ()), ("*", ()), ("internal:*, *[n]", ("internal:*", "*[n]")), (" , ", ())]
+)
+def test_action_patterns_split_on_commas(text: str | None, expected: tuple[str, ...]) -> None:
+    assert split_actions(text) == expected
 
 
 def test_group_ids_name_the_verb_and_differ() -> None:

@@ -353,7 +353,10 @@ def test_an_address_outside_the_cluster_state_is_accepted_without_a_name() -> No
             "failed to parse setting [delay] with value [500] as a time value: unit is missing or unrecognized",
         ),
         ({"kind": "delay", "target": B, "delay": [1]}, "[delay] must be a time value such as [500ms] but was [[1]]"),
-        ({"kind": "blackhole", "target": B, "actions": [1]}, "[actions] must be a string or a list of strings but was [[1]]"),
+        (
+            {"kind": "blackhole", "target": B, "actions": [1]},
+            "[actions] must be a string or a list of strings but was [[1]]",
+        ),
         ({"kind": "blackhole", "target": B, "seed": "x"}, '[seed] must be an integer but was ["x"]'),
         ({"kind": 3, "target": B}, "[kind] must be a string but was [3]"),
     ],
