@@ -11,6 +11,7 @@ import pytest
 
 from cluster.launcher import LocalCluster
 from tests.support.http import Response, call, wait_until
+from tests.support.nodes import node_id, url
 
 pytestmark = pytest.mark.e2e
 
@@ -32,18 +33,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
         yield c
     finally:
         c.stop()
-
-
-def url(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.http_url is not None
-    return record.http_url
-
-
-def node_id(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.node_id is not None
-    return record.node_id
 
 
 def post(cluster: LocalCluster, path: str, name: str = "node-1", **kwargs: object) -> Response:

@@ -10,6 +10,7 @@ import pytest
 
 from cluster.launcher import LocalCluster
 from tests.support.http import Response, call
+from tests.support.nodes import node_id
 
 pytestmark = pytest.mark.e2e
 
@@ -59,12 +60,6 @@ def get(cluster: LocalCluster, path: str, name: str = "node-1", **kwargs: object
     record = cluster.node(name)
     assert record.http_url is not None
     return call(record.http_url, "GET", path, **kwargs)  # type: ignore[arg-type]
-
-
-def node_id(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.node_id is not None
-    return record.node_id
 
 
 def unrecognized(path: str, reason: str) -> str:

@@ -11,16 +11,11 @@ import pytest
 
 from cluster.launcher import LocalCluster
 from tests.support.http import Response, call, wait_until
+from tests.support.nodes import url
 
 pytestmark = pytest.mark.e2e
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
-
-
-def url(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.http_url is not None
-    return record.http_url
 
 
 def get(cluster: LocalCluster, path: str, name: str = "node-1") -> Any:

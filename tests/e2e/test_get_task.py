@@ -15,6 +15,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from cluster.launcher import LocalCluster
 from tests.support.http import Response, call, wait_until
+from tests.support.nodes import node_id, url
 
 pytestmark = pytest.mark.e2e
 
@@ -27,18 +28,6 @@ INDEX_NOT_FOUND = {
     "index_uuid": "_na_",
     "index": ".tasks",
 }
-
-
-def url(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.http_url is not None
-    return record.http_url
-
-
-def node_id(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.node_id is not None
-    return record.node_id
 
 
 def get(cluster: LocalCluster, path: str, name: str = "node-1", **kwargs: Any) -> Response:

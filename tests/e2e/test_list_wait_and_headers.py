@@ -8,16 +8,11 @@ import pytest
 
 from cluster.launcher import LocalCluster
 from tests.support.http import Response, call, wait_until
+from tests.support.nodes import url
 
 pytestmark = pytest.mark.e2e
 
 TEST_ACTIONS = "cluster:admin/tasks/test*"
-
-
-def url(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.http_url is not None
-    return record.http_url
 
 
 def request(cluster: LocalCluster, method: str, path: str, name: str = "node-1", **kwargs: object) -> Response:

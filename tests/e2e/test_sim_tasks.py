@@ -11,6 +11,7 @@ import pytest
 
 from cluster.launcher import LocalCluster
 from tests.support.http import Response, call, wait_until
+from tests.support.nodes import url
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +19,6 @@ NAMES = ("node-1", "node-2", "node-3")
 TEST = "cluster:admin/tasks/test"
 TEST_N = "cluster:admin/tasks/test[n]"
 TEST_NN = "cluster:admin/tasks/test[n][n]"
-
-
-def url(cluster: LocalCluster, name: str) -> str:
-    record = cluster.node(name)
-    assert record.http_url is not None
-    return record.http_url
 
 
 def ids_by_name(cluster: LocalCluster) -> dict[str, str]:
