@@ -11,10 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cluster.state import ClusterStatus, NodeRecord, NodeState
+from node.common.roles import abbreviate_roles
 
 __all__ = [
-    "ROLE_ABBREVIATIONS",
-    "abbreviate_roles",
     "endpoints_text",
     "faults_table",
     "format_table",
@@ -22,27 +21,6 @@ __all__ = [
     "status_table",
 ]
 
-# ES DiscoveryNodeRole#roleNameAbbreviation, as shown in the `node.role` column of `_cat/nodes`.
-ROLE_ABBREVIATIONS: dict[str, str] = {
-    "data": "d",
-    "data_cold": "c",
-    "data_content": "s",
-    "data_frozen": "f",
-    "data_hot": "h",
-    "data_warm": "w",
-    "ingest": "i",
-    "master": "m",
-    "ml": "l",
-    "remote_cluster_client": "r",
-    "transform": "t",
-    "voting_only": "v",
-}
-
-
-def abbreviate_roles(roles: Iterable[str]) -> str:
-    """`("data", "ingest", "master")` → `dim`: abbreviations sorted, `-` for a coordinating-only node (as ES)."""
-    letters = sorted(ROLE_ABBREVIATIONS.get(role, "?") for role in roles)
-    return "".join(letters) or "-"
 
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:

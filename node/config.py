@@ -12,6 +12,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from node.common.roles import DEFAULT_ROLES, KNOWN_ROLES
+from node.common.time_value import parse_time_value
+from node.errors import IllegalArgumentError
+
 __all__ = [
     "DEFAULT_ROLES",
     "DEFAULT_VERSION",
@@ -23,23 +27,6 @@ __all__ = [
     "parse_seed_hosts",
 ]
 
-DEFAULT_ROLES: tuple[str, ...] = ("data", "ingest", "master")
-KNOWN_ROLES: frozenset[str] = frozenset(
-    {
-        "data",
-        "data_content",
-        "data_hot",
-        "data_warm",
-        "data_cold",
-        "data_frozen",
-        "ingest",
-        "master",
-        "ml",
-        "remote_cluster_client",
-        "transform",
-        "voting_only",
-    }
-)
 DEFAULT_VERSION = "9.1.0"
 
 
@@ -84,18 +71,16 @@ def parse_seed_hosts(text: str) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-_DURATION_UNITS_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-
-
 def parse_duration_ms(text: str) -> int:
-    """Parses the simple durations used in node flags (`500ms`, `1s`, `2m`)."""
-    value = text.strip()
-    for unit in ("ms", "s", "m", "h"):
-        if value.endswith(unit):
-            number = value[: -len(unit)]
-            if number.isdigit():
-                return int(int(number) * _DURATION_UNITS_MS[unit])
-    raise ValueError(f"invalid duration [{text}]: expected a number with one of ms, s, m, h")
+    """A duration flag (`500ms`, `1s`) in milliseconds, parsed as ES parses time settings.
+
+    Raises:
+        ValueError: not an ES time value (the CLI turns it into a usage error).
+    """
+    try:
+        return parse_time_value(text, "duration").millis
+    except IllegalArgumentError as e:
+        raise ValueError(f"invalid duration [{text}]: {e.reason}") from None
 
 
 @dataclass(frozen=True, slots=True)

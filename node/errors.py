@@ -29,6 +29,9 @@ are rebuilt on the other side (`from_dict`), so a remote failure is rendered unw
         ├── ReceiveTimeoutTransportError "receive_timeout_transport_exception"   500
         └── SendRequestTransportError   "send_request_transport_exception"       500
 
+Subclasses register themselves by their ES type (`__init_subclass__`), here and in `node.data.errors`, so
+`from_wire` rebuilds the same class on the receiving node and callers can use `isinstance` after a hop.
+
 `PlainRestError` is apart: ES answers a few REST-level failures (405, unknown path, duplicate single-valued header)
 with a bare string instead of an error object.
 """
@@ -68,6 +71,9 @@ __all__ = [
 ]
 
 
+_BY_TYPE: dict[str, type[ElasticsearchError]] = {}
+
+
 class ElasticsearchError(Exception):
     """Base of every error rendered to a client.
 
@@ -99,6 +105,12 @@ class ElasticsearchError(Exception):
         self.status = status if status is not None else self.default_status
         if es_type is not None:
             self.es_type = es_type  # type: ignore[misc]  # an error rebuilt from the wire keeps its ES type
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass that names its own ES type joins the wire registry, so it survives a hop between nodes."""
+        super().__init_subclass__(**kwargs)
+        if "es_type" in cls.__dict__:
+            _BY_TYPE.setdefault(cls.es_type, cls)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.es_type!r}, {self.reason!r})"
@@ -297,35 +309,6 @@ class SendRequestTransportError(TransportError):
     es_type = "send_request_transport_exception"
 
 
-_BY_TYPE: dict[str, type[ElasticsearchError]] = {
-    cls.es_type: cls
-    for cls in (
-        ElasticsearchError,
-        IllegalArgumentError,
-        ActionRequestValidationError,
-        NumberFormatError,
-        IllegalStateError,
-        UnsupportedOperationError,
-        MediaTypeHeaderError,
-        ResourceNotFoundError,
-        IndexNotFoundError,
-        TaskCancelledError,
-        ElasticsearchTimeoutError,
-        MasterNotDiscoveredError,
-        CoordinationStateRejectedError,
-        NotMasterError,
-        FailedToCommitClusterStateError,
-        NodeClosedError,
-        FailedNodeError,
-        NoSuchNodeError,
-        TransportError,
-        ConnectTransportError,
-        NodeNotConnectedError,
-        NodeDisconnectedError,
-        ReceiveTimeoutTransportError,
-        SendRequestTransportError,
-    )
-}
 
 
 class PlainRestError(Exception):

@@ -12,6 +12,8 @@ import datetime as _dt
 import math
 from decimal import Decimal
 
+from node.common.time_value import UNIT_NANOS
+
 __all__ = [
     "format_duration_nanos",
     "format_hms",
@@ -30,16 +32,8 @@ _DURATION_UNITS: tuple[tuple[int, str], ...] = (
     (1_000, "micros"),
 )
 
-# The units the cat `time` parameter accepts (ES RestTable#renderValue), in nanoseconds.
-_TIME_PARAM_UNITS: dict[str, int] = {
-    "nanos": 1,
-    "micros": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-    "d": 86_400_000_000_000,
-}
+# The units the cat `time` parameter accepts (ES RestTable#renderValue) are the units of a time value.
+_TIME_PARAM_UNITS = UNIT_NANOS
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 

@@ -12,29 +12,33 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
 
 from aiohttp import web
 
-from node.actions.cancel_tasks import CancelTasksAction
-from node.actions.get_task import GetTaskAction
-from node.actions.list_tasks import ListTasksAction
-from node.actions.nodes_info import NodesInfoAction, local_node_info
-from node.actions.test_tasks import TestTasksAction
-from node.config import NodeConfig, PortRange
-from node.coordination import Coordinator
-from node.coordination.state import ClusterState, DiscoveryNode
-from node.data.plane import DataPlane
+from node.actions.action_module import register_actions
+from node.actions.client import NodeClient
+from node.actions.support.services import NodeServices
+from node.cluster.master_requests import MasterRequests
+from node.cluster.service import ClusterService
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.config import NodeConfig
+from node.data.bulk_by_scroll import BulkByScrollTasks
+from node.indices.indices_cluster_state import IndicesClusterStateService
+from node.indices.local_shards import LocalShards
+from node.indices.recovery import PeerRecovery
+from node.indices.routing_service import RoutingService
+from node.indices.search_service import SearchService
+from node.indices.shard_state import ShardStateAction
 from node.logs import setup_logging
 from node.storage.store import NodeStore, new_node_id
 from node.storage.task_results import TaskResultsService
 from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
 from node.transport.faults import LinkFaults
-from node.transport.service import TransportService
+from node.transport.service import BoundTransport, TransportService
 
 __all__ = ["Node", "run_node"]
 
@@ -42,98 +46,93 @@ log = logging.getLogger("node")
 
 
 class Node:
-    """Everything one node owns. Handlers reach it through the aiohttp app (`rest.app_keys.NODE`)."""
+    """One node: its ports bound, its local `DiscoveryNode` built once, every service and action wired.
+
+    Construction binds both ports (so the node knows its own addresses before anything uses them) and builds
+    everything; `start` begins serving and joins the cluster; `stop` shuts down in the reverse order.
+
+    Raises:
+        OSError: the data directory cannot be opened, or no port of a configured range is free.
+    """
 
     def __init__(self, config: NodeConfig) -> None:
+        from rest.app import build_app  # the composition root is the one place node code reaches into rest
+
         self.config = config
         self.store = NodeStore(config.data_dir)
-        self.node_id = self.store.node_id()
-        self.ephemeral_id = new_node_id()
         self.started_at_millis = time.time_ns() // 1_000_000
-        self.task_manager = TaskManager(self.node_id)
-        self.faults = LinkFaults()  # `/_sim/faults`: simulated faults on this node's outbound links
-        self.transport = TransportService(self.task_manager, lambda: self.local_node, self.faults)
+        bound = BoundTransport.bind(config.host, config.transport_port.ports())
+        self._http_socket = _bind_http(config.host, config.http_port.ports())
         self.local_node = DiscoveryNode(
-            id=self.node_id,
+            id=self.store.node_id(),
             name=config.name,
-            ephemeral_id=self.ephemeral_id,
+            ephemeral_id=new_node_id(),
             host=config.host,
-            transport_address="",
-            http_address="",
+            transport_address=bound.address,
+            http_address=f"{config.host}:{self._http_socket.getsockname()[1]}",
             roles=config.roles,
             attributes=dict(config.attributes),
             version=config.es_version,
         )
-        self._runner: web.AppRunner | None = None
-        self._coordinator: Coordinator | None = None
-
-    @property
-    def coordinator(self) -> Coordinator:
-        if self._coordinator is None:
-            raise RuntimeError("node not started")
-        return self._coordinator
-
-    def cluster_state(self) -> ClusterState:
-        return self.coordinator.state
-
-    async def start(self) -> None:
-        """Binds both servers, registers every action, then starts serving."""
-        from rest.app import build_app  # the composition root is the one place node code reaches into rest
-
-        transport_port = self.transport.bind(self.config.host, _ports(self.config.transport_port))
+        self.task_manager = TaskManager(self.local_node.id)
+        self.transport = TransportService(bound, self.task_manager, self.local_node, LinkFaults())
+        self.cluster = ClusterService(config, self.transport, self.store)
+        self.cancellation = TaskCancellationService(self.transport, self.cluster)
+        task_results = TaskResultsService(self.store, self.transport, self.cluster)
+        master_requests = MasterRequests(self.transport, self.cluster)
+        shards = LocalShards(self.store)
+        shard_state = ShardStateAction(self.transport, self.cluster, master_requests, config.es_version)
+        recovery = PeerRecovery(self.transport, self.cluster, shards)
+        self._indices_cluster_state = IndicesClusterStateService(self.local_node.id, shards, shard_state, recovery)
+        self._routing = RoutingService(self.cluster, config.es_version)
+        self._search = SearchService(self.transport, self.cluster, shards)
+        self.client = NodeClient(self.task_manager, self.cancellation, task_results)
+        self.services = NodeServices(
+            config=config,
+            cluster=self.cluster,
+            transport=self.transport,
+            cancellation=self.cancellation,
+            task_results=task_results,
+            master_requests=master_requests,
+            shards=shards,
+            shard_state=shard_state,
+            bulk_by_scroll=BulkByScrollTasks(),
+            client=self.client,
+            started_at_millis=self.started_at_millis,
+        )
+        register_actions(self.services)
+        self.cluster.add_applier(self._on_applied)
+        self.cluster.add_applier(self._indices_cluster_state.on_applied)
+        self.cluster.add_applier(self._routing.on_applied)
         # Header lines up to 64kb reach the handlers, so the task-header limit (16kb, ES http.max_header_size)
         # answers as ES does instead of aiohttp's own 8kb parser limit.
         self._runner = web.AppRunner(
-            build_app(self), access_log=None, handler_cancellation=True, max_field_size=65536, max_line_size=65536
-        )
-        await self._runner.setup()
-        http_port = await _bind_http(self._runner, self.config.host, _ports(self.config.http_port))
-        self.local_node = DiscoveryNode(
-            id=self.node_id,
-            name=self.config.name,
-            ephemeral_id=self.ephemeral_id,
-            host=self.config.host,
-            transport_address=f"{self.config.host}:{transport_port}",
-            http_address=f"{self.config.host}:{http_port}",
-            roles=self.config.roles,
-            attributes=dict(self.config.attributes),
-            version=self.config.es_version,
-        )
-        self._coordinator = Coordinator(self.config, self.local_node, self.transport, self.store, self._on_applied)
-        state = self.cluster_state
-        self.cancellation = TaskCancellationService(self.task_manager, self.transport, state)
-        self.list_tasks = ListTasksAction(self.transport, self.task_manager, state, self.node_id)
-        self.cancel_tasks = CancelTasksAction(self.transport, self.task_manager, self.cancellation, state, self.node_id)
-        self.nodes_info = NodesInfoAction(self.transport, self.task_manager, state, self.node_id, self._local_info)
-        self.task_results = TaskResultsService(
-            self.store, self.transport, state, self.node_id, self._coordinator.submit_state_update
-        )
-        self.get_task = GetTaskAction(self.transport, self.task_manager, state, self.node_id, self.task_results)
-        self.test_tasks = TestTasksAction(
-            self.transport, self.task_manager, state, lambda: self.local_node, self.task_results
-        )
-        self.data = DataPlane(
-            self.config, self.store, self.task_manager, self.transport, self._coordinator,
-            lambda: self.local_node, self.task_results,
+            build_app(self.services), access_log=None, handler_cancellation=True, max_field_size=65536,
+            max_line_size=65536,
         )  # fmt: skip
+
+    @property
+    def node_id(self) -> str:
+        return self.local_node.id
+
+    async def start(self) -> None:
+        """Serves REST and transport, then starts discovering and joining the cluster."""
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._http_socket).start()
         await self.transport.start()
-        await self._coordinator.start()
+        await self.cluster.start()
 
     async def stop(self) -> None:
-        """Stops accepting REST, stops coordination, then closes the transport and the store."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._coordinator is not None:  # background test tasks first: they use coordination, transport and store
-            await self.test_tasks.close()
-            await self.data.close()
-        if self._coordinator is not None:
-            await self._coordinator.stop()
-            await self.cancellation.stop()
+        """Stops accepting REST, stops the work in flight and coordination, then closes the transport and store."""
+        await self._runner.cleanup()
+        self._http_socket.close()
+        await self.client.close()  # background tasks and actions first: they use coordination, transport and store
+        await self._routing.close()
+        await self._indices_cluster_state.close()
+        await self.cluster.stop()
+        await self.cancellation.stop()
         await self.transport.stop(grace=0.2)
         self.store.close()
-
-    def _local_info(self, metrics: Sequence[str]) -> dict[str, Any]:
-        return local_node_info(self.config, self.local_node, metrics, self.started_at_millis)
 
     def _on_applied(self, old: ClusterState, new: ClusterState) -> None:
         """A node that left (or restarted) takes its bans with it, and its tasks' children here are cancelled."""
@@ -143,33 +142,25 @@ class Node:
                 self.transport.disconnect(node)
                 self.task_manager.drop_bans_from(node_id)
                 self.cancellation.cancel_children_of_departed(node_id)
-        self.data.on_applied(old, new)
 
     def log_fields(self) -> dict[str, str]:
-        fields = {
+        return {
             "elasticsearch.node.name": self.config.name,
             "elasticsearch.node.id": self.node_id,
             "elasticsearch.cluster.name": self.config.cluster_name,
+            "elasticsearch.cluster.uuid": self.cluster.state().cluster_uuid,
         }
-        if self._coordinator is not None:
-            fields["elasticsearch.cluster.uuid"] = self._coordinator.state.cluster_uuid
-        return fields
 
 
-def _ports(ports: PortRange) -> range:
-    return range(ports.first, ports.last + 1)
-
-
-async def _bind_http(runner: web.AppRunner, host: str, ports: range) -> int:
+def _bind_http(host: str, ports: range) -> socket.socket:
+    """A listening socket on the first free port of `ports` (port 0: ephemeral); aiohttp serves it once started."""
+    family = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
     last_error: OSError | None = None
     for port in ports:
-        site = web.TCPSite(runner, host, port)
         try:
-            await site.start()
+            return socket.create_server((host, port), family=family, backlog=128)
         except OSError as e:
             last_error = e
-            continue
-        return int(runner.addresses[-1][1])
     raise OSError(f"failed to bind HTTP to {host}:{ports.start}-{ports.stop - 1}: {last_error}")
 
 
@@ -192,7 +183,7 @@ async def run_node(config: NodeConfig) -> int:
     try:
         node = Node(config)
     except OSError as e:
-        print(f"error: cannot open data directory {config.data_dir}: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 1
     listener = setup_logging(config.log_path, node.log_fields)
     loop = asyncio.get_running_loop()

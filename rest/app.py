@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from node.actions.support.services import NodeServices
 from node.errors import ElasticsearchError, PlainRestError
-from rest.app_keys import NODE, REST_REQUEST
+from rest.app_keys import REST_REQUEST, SERVICES
 from rest.context import RestRequest
 from rest.handlers import (
     cancel,
@@ -35,9 +35,6 @@ from rest.handlers import (
     task_get,
     tasks,
 )
-
-if TYPE_CHECKING:
-    from node.server import Node
 
 __all__ = ["build_app"]
 
@@ -169,9 +166,9 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
     return response
 
 
-def build_app(node: Node) -> web.Application:
+def build_app(services: NodeServices) -> web.Application:
     app = web.Application(middlewares=[es_conventions], client_max_size=100 * 1024 * 1024)
-    app[NODE] = node
+    app[SERVICES] = services
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
     return app

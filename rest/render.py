@@ -6,13 +6,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.actions.bulk import ItemOutcome
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.errors import ElasticsearchError, status_name
 from node.tasks.task import TaskInfo
 
 __all__ = [
     "TaskGroup",
     "node_failures",
+    "render_bulk_response",
+    "render_item",
     "render_list_tasks",
     "task_failure",
     "task_groups",
@@ -118,3 +121,21 @@ def render_list_tasks(
     else:
         body["tasks"] = [t.to_dict(human=human) for t in all_tasks]
     return body
+
+def render_item(outcome: ItemOutcome) -> dict[str, Any]:
+    """One element of a bulk response's `items` (ES `BulkItemResponse#toXContent`)."""
+    if outcome.error is not None:
+        body: dict[str, Any] = {"_index": outcome.index, "_id": outcome.id, "status": outcome.status}
+        body["error"] = outcome.error.to_dict()
+        return {outcome.action: body}
+    assert outcome.result is not None
+    return {outcome.action: {**outcome.result, "status": outcome.status}}
+
+
+def render_bulk_response(outcomes: Sequence[ItemOutcome], took_millis: int) -> dict[str, Any]:
+    """ES `BulkResponse#toXContent`: `errors`, `took`, `items`."""
+    return {
+        "errors": any(o.error is not None for o in outcomes),
+        "took": took_millis,
+        "items": [render_item(o) for o in outcomes],
+    }

@@ -25,42 +25,35 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from node.actions.indices_admin import IndicesAdminAction
-from node.actions.names import AUTO_CREATE_INDEX, BULK_SHARD, BULK_SHARD_PRIMARY, BULK_SHARD_REPLICA
-from node.actions.replication import ReplicationAction, ReplicationActionNames
-from node.coordination.state import ClusterState
-from node.data.bulk_request import BulkItem
-from node.data.cluster_settings import SimCosts
+from node.actions.indices_admin import AutoCreateIndexAction, AutoCreateIndexRequest
+from node.actions.support.replication_action import TransportReplicationAction
+from node.actions.support.transport_action import TransportAction
+from node.cluster.state import ClusterState
+from node.common.action_names import BULK, BULK_SHARD, DELETE_DOCUMENT, INDEX_DOCUMENT
+from node.data.bulk_request import BulkItem, describe_bulk
 from node.data.doc_routing import new_document_id, shard_id
-from node.data.errors import (
-    DocumentMissingError,
-    VersionConflictEngineError,
-    index_not_found,
-)
+from node.data.errors import DocumentMissingError, VersionConflictEngineError, index_not_found
 from node.data.index_metadata import indices_of
-from node.data.local_shards import LocalShards
-from node.data.shard_state import ShardStateAction
-from node.data.simulated_work import simulate
 from node.errors import ElasticsearchError
-from node.tasks.manager import TaskManager
-from node.tasks.task import Task, TaskType
+from node.indices.simulated_work import simulate
+from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
-from node.transport.service import TransportService
 
 __all__ = [
     "BulkAction",
     "BulkOptions",
+    "BulkRequest",
+    "DeleteAction",
+    "IndexAction",
     "ItemOutcome",
+    "ShardBulkAction",
     "ShardWrite",
-    "render_bulk_response",
-    "render_item",
 ]
 
-StateWaiter = Callable[[Callable[[ClusterState], bool], float], Awaitable[ClusterState | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,24 +88,6 @@ class ShardWrite:
     requests: int = 0
 
 
-def render_item(outcome: ItemOutcome) -> dict[str, Any]:
-    """One element of a bulk response's `items` (ES `BulkItemResponse#toXContent`)."""
-    if outcome.error is not None:
-        body: dict[str, Any] = {"_index": outcome.index, "_id": outcome.id, "status": outcome.status}
-        body["error"] = outcome.error.to_dict()
-        return {outcome.action: body}
-    assert outcome.result is not None
-    return {outcome.action: {**outcome.result, "status": outcome.status}}
-
-
-def render_bulk_response(outcomes: Sequence[ItemOutcome], took_millis: int) -> dict[str, Any]:
-    """ES `BulkResponse#toXContent`: `errors`, `took`, `items`."""
-    return {
-        "errors": any(o.error is not None for o in outcomes),
-        "took": took_millis,
-        "items": [render_item(o) for o in outcomes],
-    }
-
 
 def _item_error(result: Mapping[str, Any], item: BulkItem, write: ShardWrite) -> ElasticsearchError:
     if result["error"] == "version_conflict":
@@ -130,42 +105,60 @@ def _parse_failure(problem: str) -> ElasticsearchError:
     return ElasticsearchError(reason, es_type="document_parsing_exception", status=400)
 
 
-class BulkAction:
-    """Coordinates bulks and serves the shard-level write actions on every node."""
+@dataclass(frozen=True, slots=True)
+class BulkRequest:
+    """ES `BulkRequest`: the validated items and the write options; `text` overrides the task description (a
+    single-document request describes its document, `index {[logs][1], source[{...}]}`)."""
 
-    def __init__(
-        self,
-        transport: TransportService,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        wait_for_state: StateWaiter,
-        local_node_id: str,
-        shards: LocalShards,
-        shard_state: ShardStateAction,
-        indices_admin: IndicesAdminAction,
-    ) -> None:
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._shards = shards
-        self._indices_admin = indices_admin
-        self._replication = ReplicationAction(
-            ReplicationActionNames(BULK_SHARD, BULK_SHARD_PRIMARY, BULK_SHARD_REPLICA),
-            lambda r: f"requests[{r.requests}], index[{r.index}][{r.shard}]",
-            transport, task_manager, cluster_state, wait_for_state, local_node_id, shard_state,
-            self._primary_operation, self._replica_operation,
-        )  # fmt: skip
+    items: tuple[BulkItem, ...]
+    options: BulkOptions = field(default_factory=BulkOptions)
+    text: str | None = None
 
-    def costs(self) -> SimCosts:
-        return SimCosts.from_metadata(self._cluster_state().metadata)
+    def description(self) -> str:
+        return self.text if self.text is not None else describe_bulk(self.items)
+
+
+class ShardBulkAction(TransportReplicationAction):
+    """`indices:data/write/bulk[s]`: one shard's operations, applied on the primary and replicated (ES
+    `TransportShardBulkAction`)."""
+
+    name = BULK_SHARD
+
+    def describe(self, request: pb.BulkShardRequest) -> str:
+        return f"requests[{request.requests}], index[{request.index}][{request.shard}]"
+
+    async def shard_operation_on_primary(
+        self, task: Task, request: pb.BulkShardRequest, state: ClusterState
+    ) -> tuple[Any, Any | None]:
+        """ES `TransportShardBulkAction#shardOperationOnPrimary`: apply, and replicate the effects."""
+        costs = self.cluster.costs()
+        await simulate(None, costs.write_doc * request.requests, costs.check_interval)
+        outcome = await self.services.shards.apply_on_primary(
+            (request.index_uuid, request.shard), json.loads(request.operations_json)
+        )
+        return outcome.results, (outcome.effects or None)
+
+    async def shard_operation_on_replica(self, task: Task, request: pb.BulkShardRequest, state: ClusterState) -> None:
+        costs = self.cluster.costs()
+        await simulate(None, costs.write_doc * request.requests, costs.check_interval)
+        await self.services.shards.apply_on_replica(
+            (request.index_uuid, request.shard), json.loads(request.operations_json)
+        )
+
+
+class BulkAction(TransportAction[BulkRequest, list[ItemOutcome]]):
+    """`indices:data/write/bulk`: groups the items by shard and writes every shard's share as an `[s]` child."""
+
+    name = BULK
 
     # ---- coordinating node --------------------------------------------------------------------------------------
 
-    async def execute(self, task: Task, items: Sequence[BulkItem], options: BulkOptions) -> list[ItemOutcome]:
+    async def execute(self, task: Task, request: BulkRequest) -> list[ItemOutcome]:
         """Runs a validated bulk in `task` (the bulk task, or a single-document task); one outcome per item."""
-        items = list(items)
+        items, options = list(request.items), request.options
         outcomes: list[ItemOutcome | None] = [None] * len(items)
         failed_indices = await self._auto_create(task, items)
-        indices = indices_of(self._cluster_state().metadata)
+        indices = indices_of(self.cluster.state().metadata)
         writes: dict[tuple[str, int], ShardWrite] = {}
         for position, item in enumerate(items):
             assert item.index is not None
@@ -212,13 +205,13 @@ class BulkAction:
 
     async def _auto_create(self, task: Task, items: Sequence[BulkItem]) -> dict[str, ElasticsearchError]:
         """ES creates missing indices before writing (not for deletes); returns the ones that could not be."""
-        known = indices_of(self._cluster_state().metadata)
+        known = indices_of(self.cluster.state().metadata)
         missing = sorted(
             {i.index for i in items if i.index is not None and i.index not in known and i.action != "delete"}
         )
         if not missing:
             return {}
-        if not self.costs().auto_create_index:
+        if not self.cluster.costs().auto_create_index:
             failures: dict[str, ElasticsearchError] = {}
             for name in missing:
                 error = index_not_found(name)
@@ -226,10 +219,10 @@ class BulkAction:
                 failures[name] = error
             return failures
         # ES runs the auto-create as a task of its own (no parent) through the node client.
-        with self._task_manager.registered(
-            type=TaskType.TRANSPORT, action=AUTO_CREATE_INDEX, headers=task.headers
-        ) as create_task:
-            return await self._indices_admin.auto_create(create_task, missing)
+        response = await self.client.execute(
+            AutoCreateIndexAction, AutoCreateIndexRequest(indices=tuple(missing)), headers=task.headers
+        )
+        return {name: ElasticsearchError.from_wire(error) for name, error in response.get("errors", {}).items()}
 
     def _outcomes(
         self, write: ShardWrite, items: Sequence[BulkItem], result: Mapping[str, Any] | ElasticsearchError
@@ -273,22 +266,18 @@ class BulkAction:
             operations_json=json.dumps(write.operations, separators=(",", ":")),
             timeout_millis=options.timeout_millis,
         )  # fmt: skip
-        return await self._replication.run(parent, request)
+        try:
+            return await self.client.execute(ShardBulkAction, request, parent=parent)
+        except ElasticsearchError as e:
+            return e
 
-    # ---- shard operations ---------------------------------------------------------------------------------------
 
-    async def _primary_operation(
-        self, task: Task, request: pb.BulkShardRequest, state: ClusterState
-    ) -> tuple[Any, Any | None]:
-        """ES `TransportShardBulkAction#shardOperationOnPrimary`: apply, and replicate the effects."""
-        costs = SimCosts.from_metadata(state.metadata)
-        await simulate(None, costs.write_doc * request.requests, costs.check_interval)
-        outcome = await self._shards.apply_on_primary(
-            (request.index_uuid, request.shard), json.loads(request.operations_json)
-        )
-        return outcome.results, (outcome.effects or None)
+class IndexAction(BulkAction):
+    """`indices:data/write/index`: one document, through the same shard actions (ES
+    `TransportSingleItemBulkWriteAction`)."""
 
-    async def _replica_operation(self, task: Task, request: pb.BulkShardRequest, state: ClusterState) -> None:
-        costs = SimCosts.from_metadata(state.metadata)
-        await simulate(None, costs.write_doc * request.requests, costs.check_interval)
-        await self._shards.apply_on_replica((request.index_uuid, request.shard), json.loads(request.operations_json))
+    name = INDEX_DOCUMENT
+
+
+class DeleteAction(BulkAction):
+    name = DELETE_DOCUMENT

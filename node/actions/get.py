@@ -10,49 +10,50 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from node.actions.names import GET_DOCUMENT_SHARD
-from node.coordination.state import ClusterState
+from node.actions.support.services import NodeServices
+from node.actions.support.transport_action import TransportAction
+from node.common.action_names import GET_DOCUMENT, GET_DOCUMENT_SHARD
 from node.data.allocation import copies_of, routing_view
 from node.data.doc_routing import shard_id
 from node.data.errors import NoShardAvailableActionError, ShardNotFoundError, index_not_found
 from node.data.index_metadata import indices_of
-from node.data.local_shards import LocalShards
-from node.tasks.manager import TaskManager
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
-from node.transport.service import TransportService
 
-__all__ = ["GetAction"]
+__all__ = ["GetAction", "GetRequest"]
 
 
-class GetAction:
-    def __init__(
-        self,
-        transport: TransportService,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        local_node_id: str,
-        shards: LocalShards,
-    ) -> None:
-        self._transport = transport
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._local_node_id = local_node_id
-        self._shards = shards
+@dataclass(frozen=True, slots=True)
+class GetRequest:
+    index: str
+    id: str
+    routing: str | None = None
+
+
+class GetAction(TransportAction[GetRequest, dict[str, Any]]):
+    name = GET_DOCUMENT
+
+    def __init__(self, services: NodeServices) -> None:
+        super().__init__(services)
         self._turns = itertools.count()
-        transport.register_action(GET_DOCUMENT_SHARD, pb.ShardSearchRequest, pb.ShardSearchResponse, self._on_shard)
 
-    async def execute(self, task: Task, index: str, doc_id: str, routing: str | None) -> dict[str, Any]:
+    def register(self) -> None:
+        self.transport.register_action(
+            GET_DOCUMENT_SHARD, pb.ShardSearchRequest, pb.ShardSearchResponse, self._on_shard
+        )
+
+    async def execute(self, task: Task, request: GetRequest) -> dict[str, Any]:
         """The get response body; `found` tells whether the document exists.
 
         Raises:
             IndexNotFoundError: no such index.
             NoShardAvailableActionError: no active copy of the document's shard.
         """
-        state = self._cluster_state()
+        index, doc_id, routing = request.index, request.id, request.routing
+        state = self.cluster.state()
         metadata = routing_view(state.metadata, set(state.nodes))
         meta = indices_of(metadata).get(index)
         if meta is None:
@@ -62,18 +63,18 @@ class GetAction:
         if not active:
             raise NoShardAvailableActionError(f"No shard available for [get [{index}][{doc_id}]: routing [{routing}]]")
         node = state.nodes[active[next(self._turns) % len(active)]]  # type: ignore[index]
-        request = pb.ShardSearchRequest(index=index, index_uuid=meta.uuid, shard=shard, doc_ids=[doc_id])
-        with self._task_manager.child_request(task, node.id):
-            response = await self._transport.send_request(node, GET_DOCUMENT_SHARD, request, parent=task)
+        shard_request = pb.ShardSearchRequest(index=index, index_uuid=meta.uuid, shard=shard, doc_ids=[doc_id])
+        with self.task_manager.child_request(task, node.id):
+            response = await self.transport.send_request(node, GET_DOCUMENT_SHARD, shard_request, parent=task)
         return json.loads(response.result_json)  # type: ignore[no-any-return]
 
     async def _on_shard(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
-        state = self._cluster_state()
+        state = self.cluster.state()
         meta = indices_of(state.metadata).get(request.index)
         if meta is None or meta.uuid != request.index_uuid:
             raise ShardNotFoundError(request.index, request.index_uuid, request.shard)
         doc_id = request.doc_ids[0]
-        found = await self._shards.get_document((request.index_uuid, request.shard), doc_id)
+        found = await self.services.shards.get_document((request.index_uuid, request.shard), doc_id)
         body: dict[str, Any] = {"_index": request.index, "_id": doc_id}
         if found is None:
             body["found"] = False

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from node.actions.list_tasks import DEFAULT_WAIT_TIMEOUT_MILLIS, Timeout
-from node.actions.names import GET_TASK
-from node.coordination.state import ClusterState
+from node.actions.list_tasks import DEFAULT_WAIT_TIMEOUT
+from node.actions.support.transport_action import TransportAction
+from node.actions.support.wire import request_from_json, request_to_json
+from node.common.action_names import GET_TASK
+from node.common.time_value import TimeValue
 from node.errors import (
     ActionRequestValidationError,
     ConnectTransportError,
@@ -24,49 +25,31 @@ from node.errors import (
     IndexNotFoundError,
     ResourceNotFoundError,
 )
-from node.storage.task_results import TASKS_INDEX, TaskResult, TaskResultsService
-from node.tasks.manager import TaskManager
+from node.storage.task_results import TASKS_INDEX, TaskResult
 from node.tasks.task import Task
 from node.tasks.task_id import TaskId
 from node.transport.pb import transport_pb2 as pb
-from node.transport.service import TransportService
 
 __all__ = [
-    "DEFAULT_WAIT_TIMEOUT",
     "GetTaskAction",
     "GetTaskRequest",
     "task_not_found",
     "task_of_departed_node",
 ]
 
-DEFAULT_WAIT_TIMEOUT = Timeout(DEFAULT_WAIT_TIMEOUT_MILLIS, "30s")
-
-
 @dataclass(frozen=True, slots=True)
 class GetTaskRequest:
     """ES `GetTaskRequest`: the task id, whether to wait for it, and the bound of that wait and of forwarding."""
 
-    task_id: TaskId
+    task_id: TaskId = TaskId.UNSET
     wait_for_completion: bool = False
-    timeout: Timeout | None = None
+    timeout: TimeValue | None = None
 
     def validate(self) -> None:
         """Raises `Validation Failed: 1: task id is required;` for the unset id (`unset`, `x:-1`)."""
         if not self.task_id.is_set:
             raise ActionRequestValidationError("task id is required")
 
-    def to_proto(self) -> pb.GetTaskRequest:
-        return pb.GetTaskRequest(
-            task_id=str(self.task_id),
-            wait_for_completion=self.wait_for_completion,
-            timeout_millis=self.timeout.millis if self.timeout else -1,
-            timeout_text=self.timeout.text if self.timeout else "",
-        )
-
-    @classmethod
-    def from_proto(cls, msg: pb.GetTaskRequest) -> GetTaskRequest:
-        timeout = Timeout(msg.timeout_millis, msg.timeout_text) if msg.timeout_millis >= 0 else None
-        return cls(TaskId.parse(msg.task_id), msg.wait_for_completion, timeout)
 
 
 def task_not_found(task_id: TaskId, *, index_exists: bool) -> ResourceNotFoundError:
@@ -84,23 +67,13 @@ def task_of_departed_node(task_id: TaskId, cause: ResourceNotFoundError) -> Reso
     )
 
 
-class GetTaskAction:
+class GetTaskAction(TransportAction[GetTaskRequest, TaskResult]):
     """Coordinates a get-task request and serves the forwarded one on the owning node."""
 
-    def __init__(
-        self,
-        transport: TransportService,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        local_node_id: str,
-        task_results: TaskResultsService,
-    ) -> None:
-        self._transport = transport
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._local_node_id = local_node_id
-        self._task_results = task_results
-        transport.register_action(GET_TASK, pb.GetTaskRequest, pb.GetTaskResponse, self._handle_forwarded)
+    name = GET_TASK
+
+    def register(self) -> None:
+        self.transport.register_action(GET_TASK, pb.GetTaskRequest, pb.GetTaskResponse, self._handle_forwarded)
 
     async def execute(self, task: Task, request: GetTaskRequest) -> TaskResult:
         """Runs the get on behalf of `task`, the caller's `cluster:monitor/task/get` task.
@@ -112,15 +85,16 @@ class GetTaskAction:
             ElasticsearchError: the owner's error, relayed unwrapped, or a transport error reaching it.
         """
         request.validate()
-        if request.task_id.node_id == self._local_node_id:
+        if request.task_id.node_id == self.local_node.id:
             return await self._get_on_owner(task, request)
-        owner = self._cluster_state().nodes.get(request.task_id.node_id)
+        owner = self.cluster.state().nodes.get(request.task_id.node_id)
         if owner is not None:
             timeout = request.timeout.seconds if request.timeout else None
             try:
-                response = await self._transport.send_request(
-                    owner, GET_TASK, request.to_proto(), parent=task, timeout=timeout
-                )
+                response = await self.transport.send_request(
+                    owner, GET_TASK, pb.GetTaskRequest(request_json=request_to_json(request)), parent=task,
+                    timeout=timeout,
+                )  # fmt: skip
             except ConnectTransportError:
                 # Recent 9.x: an owner that cannot be reached is treated like one that left the cluster.
                 pass
@@ -132,22 +106,22 @@ class GetTaskAction:
             raise task_of_departed_node(request.task_id, e) from None
 
     async def _handle_forwarded(self, task: Task, request: pb.GetTaskRequest) -> pb.GetTaskResponse:
-        result = await self._get_on_owner(task, GetTaskRequest.from_proto(request))
+        result = await self._get_on_owner(task, request_from_json(GetTaskRequest, request.request_json))
         return pb.GetTaskResponse(result_json=json.dumps(result.to_dict(), separators=(",", ":")))
 
     async def _get_on_owner(self, task: Task, request: GetTaskRequest) -> TaskResult:
         """ES `getRunningTaskFromNode`: the registry first, the stored results once the task is gone."""
-        owned = request.task_id.node_id == self._local_node_id
-        running = self._task_manager.get(request.task_id.id) if owned else None
+        owned = request.task_id.node_id == self.local_node.id
+        running = self.task_manager.get(request.task_id.id) if owned else None
         if running is None:
             return await self._get_finished(task, request.task_id)
         if not request.wait_for_completion:
             return TaskResult(completed=False, task=running.info(detailed=True))
         timeout = request.timeout or DEFAULT_WAIT_TIMEOUT
         try:
-            await asyncio.wait_for(self._task_manager.wait_for_removal(running), timeout.seconds)
+            await asyncio.wait_for(self.task_manager.wait_for_removal(running), timeout.seconds)
         except TimeoutError:
-            raise ElasticsearchTimeoutError(f"timed out after [{timeout.text}/{timeout.millis}ms]") from None
+            raise ElasticsearchTimeoutError(f"timed out after [{timeout}/{timeout.millis}ms]") from None
         snapshot = running.info(detailed=True)  # taken as it finished, so `running_time_in_nanos` is its run time
         try:
             return await self._get_finished(task, request.task_id)
@@ -157,7 +131,8 @@ class GetTaskAction:
 
     async def _get_finished(self, task: Task, task_id: TaskId) -> TaskResult:
         """ES `getFinishedTaskFromIndex`: the stored result, or the not-found error with ES's causes."""
-        stored = await self._task_results.lookup(task_id, parent=task)
+        results = self.services.task_results
+        stored = await results.lookup(task_id, parent=task)
         if stored is None:
-            raise task_not_found(task_id, index_exists=self._task_results.index_exists())
+            raise task_not_found(task_id, index_exists=results.index_exists())
         return stored

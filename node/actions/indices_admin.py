@@ -1,5 +1,6 @@
-"""Index and cluster-settings changes, run by the master (mirrors ES `MetadataCreateIndexService`,
-`MetadataDeleteIndexService`, `AutoCreateAction` and `TransportClusterUpdateSettingsAction`).
+"""Index and cluster-settings changes, run by the master, and their reads (mirrors ES `MetadataCreateIndexService`,
+`MetadataDeleteIndexService`, `AutoCreateAction`, `TransportClusterUpdateSettingsAction`, `TransportGetIndexAction`
+and `TransportClusterGetSettingsAction`).
 
 | action | REST | what the master publishes |
 | --- | --- | --- |
@@ -11,36 +12,59 @@
 Each is a `TransportMasterNodeAction`: the receiving node's task runs it when that node is the master, otherwise a
 child task of the same action runs it on the master (`MasterRequests`). Every update reroutes before publishing.
 Create waits, like ES, until enough shard copies are active (`wait_for_active_shards`, default 1: the primaries) and
-reports it as `shards_acknowledged`.
+reports it as `shards_acknowledged`. `indices:admin/get` and `cluster:monitor/settings` read the state the receiving
+node applied.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from node.actions.names import AUTO_CREATE_INDEX, CLUSTER_UPDATE_SETTINGS, CREATE_INDEX, DELETE_INDEX
-from node.coordination.state import ClusterState
+from node.actions.support.master_node_action import MasterNodeRequest, TransportMasterNodeAction
+from node.actions.support.transport_action import TransportAction
+from node.cluster.state import ClusterState
+from node.common.action_names import (
+    AUTO_CREATE_INDEX,
+    CLUSTER_GET_SETTINGS,
+    CLUSTER_UPDATE_SETTINGS,
+    CREATE_INDEX,
+    DELETE_INDEX,
+    GET_INDEX,
+)
+from node.common.time_value import TimeValue
 from node.data.allocation import copies_of, initial_routing, routing_of, with_routing
 from node.data.cluster_settings import SettingsUpdate, apply_settings_update, nested
 from node.data.errors import ResourceAlreadyExistsError
 from node.data.index_metadata import IndexMetadata, indices_of, parse_index_settings, validate_index_name
 from node.data.index_resolver import IndicesOptions, resolve_indices
-from node.data.master_requests import DEFAULT_MASTER_TIMEOUT_S, MasterRequests
 from node.errors import ElasticsearchError, IllegalArgumentError
+from node.indices.routing_service import reroute_state
 from node.storage.store import new_node_id
 from node.tasks.task import Task
-from node.transport.pb import transport_pb2 as pb
-from node.transport.service import TransportService
 
-__all__ = ["ActiveShardCount", "IndicesAdminAction", "enough_active_shards", "parse_wait_for_active_shards"]
+__all__ = [
+    "ActiveShardCount",
+    "AutoCreateIndexAction",
+    "AutoCreateIndexRequest",
+    "ClusterGetSettingsAction",
+    "ClusterGetSettingsRequest",
+    "ClusterUpdateSettingsAction",
+    "ClusterUpdateSettingsRequest",
+    "CreateIndexAction",
+    "CreateIndexRequest",
+    "DeleteIndexAction",
+    "DeleteIndexRequest",
+    "GetIndexAction",
+    "GetIndexRequest",
+    "enough_active_shards",
+    "parse_wait_for_active_shards",
+]
 
-StateUpdate = Callable[[str, Callable[[ClusterState], ClusterState]], Awaitable[ClusterState]]
-StateWaiter = Callable[[Callable[[ClusterState], bool], float], Awaitable[ClusterState | None]]
 ActiveShardCount = int | str  # a number of copies, or "all"
-DEFAULT_ACK_TIMEOUT_S = 30.0
+DEFAULT_ACK_TIMEOUT = TimeValue(30, "s")
 
 
 def parse_wait_for_active_shards(value: str | None) -> ActiveShardCount:
@@ -72,155 +96,130 @@ def enough_active_shards(state: ClusterState, index: str, uuid: str, wanted: Act
     return True
 
 
-def _response(body: Mapping[str, Any]) -> pb.MasterResponse:
-    return pb.MasterResponse(body_json=json.dumps(body, separators=(",", ":")))
+def _create(state: ClusterState, name: str, settings: Mapping[str, str], uuid: str, version: str) -> ClusterState:
+    """The state with a new index, its routing and its primaries allocated (ES `MetadataCreateIndexService`)."""
+    validate_index_name(name)
+    indices = indices_of(state.metadata)
+    if name in indices:
+        raise ResourceAlreadyExistsError(name, indices[name].uuid)
+    index = IndexMetadata.create(
+        name, settings, uuid=uuid, creation_date=time.time_ns() // 1_000_000, version_created=version
+    )
+    indices[name] = index
+    routing = routing_of(state.metadata)
+    routing[name] = initial_routing(index.number_of_shards, index.number_of_replicas)
+    return reroute_state(state.with_changes(metadata=with_routing(state.metadata, indices, routing)), version)
 
 
-class IndicesAdminAction:
-    def __init__(
-        self,
-        transport: TransportService,
-        master_requests: MasterRequests,
-        submit_state_update: StateUpdate,
-        wait_for_state: StateWaiter,
-        reroute: Callable[[ClusterState], ClusterState],
-        version_created: str,
-    ) -> None:
-        self._master_requests = master_requests
-        self._submit = submit_state_update
-        self._wait_for_state = wait_for_state
-        self._reroute = reroute
-        self._version_created = version_created
-        for action, handler in (
-            (CREATE_INDEX, self._create_on_master),
-            (AUTO_CREATE_INDEX, self._auto_create_on_master),
-            (DELETE_INDEX, self._delete_on_master),
-            (CLUSTER_UPDATE_SETTINGS, self._update_settings_on_master),
-        ):
-            transport.register_action(action, pb.MasterRequest, pb.MasterResponse, handler)
+# ---- create ---------------------------------------------------------------------------------------------------
 
-    async def _on_master(
-        self, action: str, task: Task | None, body: Mapping[str, Any], handler: Any, master_timeout: float
-    ) -> dict[str, Any]:
-        request = pb.MasterRequest(body_json=json.dumps(body, separators=(",", ":")))
-        response = await self._master_requests.execute(
-            action, request, parent=task, local=handler, timeout=master_timeout
-        )
-        return json.loads(response.body_json)  # type: ignore[no-any-return]
 
-    # ---- create -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateIndexRequest(MasterNodeRequest):
+    index: str
+    settings: Mapping[str, str] = field(default_factory=dict)
+    wait_for_active_shards: ActiveShardCount = 1
+    timeout: TimeValue = DEFAULT_ACK_TIMEOUT
+    cause: str = "api"
 
-    async def create_index(
-        self,
-        task: Task,
-        name: str,
-        settings: Mapping[str, str],
-        *,
-        wait_for_active_shards: ActiveShardCount = 1,
-        timeout: float = DEFAULT_ACK_TIMEOUT_S,
-        master_timeout: float = DEFAULT_MASTER_TIMEOUT_S,
-    ) -> dict[str, Any]:
-        """`{"acknowledged": true, "shards_acknowledged": ..., "index": name}`.
 
-        Raises:
-            InvalidIndexNameError, IllegalArgumentError: a bad name or bad settings (checked before going to the
-                master, as ES validates the request first).
-            ResourceAlreadyExistsError: the index exists.
+class CreateIndexAction(TransportMasterNodeAction[CreateIndexRequest]):
+    """`{"acknowledged": true, "shards_acknowledged": ..., "index": name}`."""
+
+    name = CREATE_INDEX
+    request_type = CreateIndexRequest
+
+    async def execute(self, task: Task, request: CreateIndexRequest) -> dict[str, Any]:
+        """Raises:
+        InvalidIndexNameError, IllegalArgumentError: a bad name or bad settings (checked before going to the
+            master, as ES validates the request first).
+        ResourceAlreadyExistsError: the index exists.
         """
-        validate_index_name(name)
-        parse_index_settings(settings)
-        body = {"index": name, "settings": dict(settings), "wait_for_active_shards": wait_for_active_shards,
-                "timeout": timeout, "cause": "api"}  # fmt: skip
-        return await self._on_master(CREATE_INDEX, task, body, self._create_on_master, master_timeout)
+        validate_index_name(request.index)
+        parse_index_settings(request.settings)
+        return await super().execute(task, request)
 
-    def _create(self, state: ClusterState, name: str, settings: Mapping[str, str], uuid: str) -> ClusterState:
-        validate_index_name(name)
-        indices = indices_of(state.metadata)
-        if name in indices:
-            raise ResourceAlreadyExistsError(name, indices[name].uuid)
-        index = IndexMetadata.create(
-            name, settings, uuid=uuid, creation_date=time.time_ns() // 1_000_000, version_created=self._version_created
+    async def master_operation(self, task: Task | None, request: CreateIndexRequest) -> Mapping[str, Any]:
+        name, uuid, version = request.index, new_node_id(), self.services.config.es_version
+        await self.cluster.submit_state_update(
+            f"create-index [{name}], cause [{request.cause}]",
+            lambda state: _create(state, name, request.settings, uuid, version),
         )
-        indices[name] = index
-        routing = routing_of(state.metadata)
-        routing[name] = initial_routing(index.number_of_shards, index.number_of_replicas)
-        return self._reroute(state.with_changes(metadata=with_routing(state.metadata, indices, routing)))
-
-    async def _create_on_master(self, task: Task | None, request: pb.MasterRequest) -> pb.MasterResponse:
-        body = json.loads(request.body_json)
-        name, uuid = body["index"], new_node_id()
-        await self._submit(
-            f"create-index [{name}], cause [{body.get('cause', 'api')}]",
-            lambda state: self._create(state, name, body["settings"], uuid),
-        )
-        wanted = body.get("wait_for_active_shards", 1)
+        wanted = request.wait_for_active_shards
         shards_acknowledged = True
         if wanted != 0:
-            active = await self._wait_for_state(
-                lambda s: enough_active_shards(s, name, uuid, wanted), float(body.get("timeout", DEFAULT_ACK_TIMEOUT_S))
+            active = await self.cluster.wait_for_state(
+                lambda s: enough_active_shards(s, name, uuid, wanted), request.timeout.seconds
             )
             shards_acknowledged = active is not None
-        return _response({"acknowledged": True, "shards_acknowledged": shards_acknowledged, "index": name})
+        return {"acknowledged": True, "shards_acknowledged": shards_acknowledged, "index": name}
 
-    # ---- auto-create ------------------------------------------------------------------------------------------
 
-    async def auto_create(
-        self, task: Task, names: Sequence[str], *, master_timeout: float = DEFAULT_MASTER_TIMEOUT_S
-    ) -> dict[str, ElasticsearchError]:
-        """Creates each missing index with the default settings; returns the failure of each one that could not be
-        created (an index that exists meanwhile is no failure, as in ES)."""
-        body = await self._on_master(
-            AUTO_CREATE_INDEX, task, {"indices": list(names)}, self._auto_create_on_master, master_timeout
-        )
-        return {name: ElasticsearchError.from_wire(error) for name, error in body.get("errors", {}).items()}
+# ---- auto-create ----------------------------------------------------------------------------------------------
 
-    async def _auto_create_on_master(self, task: Task | None, request: pb.MasterRequest) -> pb.MasterResponse:
-        names = json.loads(request.body_json)["indices"]
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutoCreateIndexRequest(MasterNodeRequest):
+    indices: tuple[str, ...]
+
+
+class AutoCreateIndexAction(TransportMasterNodeAction[AutoCreateIndexRequest]):
+    """Creates each missing index with the default settings; answers `{"errors": {index: error}}` for the ones that
+    could not be created (an index that exists meanwhile is no failure, as in ES)."""
+
+    name = AUTO_CREATE_INDEX
+    request_type = AutoCreateIndexRequest
+
+    async def master_operation(self, task: Task | None, request: AutoCreateIndexRequest) -> Mapping[str, Any]:
+        version = self.services.config.es_version
         errors: dict[str, Any] = {}
-        for name in names:
+        for name in request.indices:
             uuid = new_node_id()
 
             def update(state: ClusterState, name: str = name, uuid: str = uuid) -> ClusterState:
                 if name in indices_of(state.metadata):
                     return state
-                return self._create(state, name, {}, uuid)
+                return _create(state, name, {}, uuid, version)
 
             try:
-                await self._submit(f"auto create [{name}]", update)
+                await self.cluster.submit_state_update(f"auto create [{name}]", update)
             except ElasticsearchError as e:
                 errors[name] = e.to_wire()
-        return _response({"errors": errors})
+        return {"errors": errors}
 
-    # ---- delete -----------------------------------------------------------------------------------------------
 
-    async def delete_indices(
-        self,
-        task: Task,
-        expressions: Sequence[str],
-        options: IndicesOptions,
-        *,
-        master_timeout: float = DEFAULT_MASTER_TIMEOUT_S,
-    ) -> dict[str, Any]:
-        """`{"acknowledged": true}` once the indices are gone from the published state.
+# ---- delete ---------------------------------------------------------------------------------------------------
 
-        Raises:
-            IllegalArgumentError: a wildcard or `_all` (ES 8 `action.destructive_requires_name` defaults to true).
-            IndexNotFoundError: a concrete name that does not exist, unless `ignore_unavailable`.
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteIndexRequest(MasterNodeRequest):
+    indices: tuple[str, ...]
+    ignore_unavailable: bool = False
+    allow_no_indices: bool = False
+
+
+class DeleteIndexAction(TransportMasterNodeAction[DeleteIndexRequest]):
+    """`{"acknowledged": true}` once the indices are gone from the published state."""
+
+    name = DELETE_INDEX
+    request_type = DeleteIndexRequest
+
+    async def execute(self, task: Task, request: DeleteIndexRequest) -> dict[str, Any]:
+        """Raises:
+        IllegalArgumentError: a wildcard or `_all` (ES 8 `action.destructive_requires_name` defaults to true).
+        IndexNotFoundError: a concrete name that does not exist, unless `ignore_unavailable`.
         """
-        for expression in expressions:
+        for expression in request.indices:
             if "*" in expression or expression == "_all":
                 raise IllegalArgumentError("Wildcard expressions or all indices are not allowed")
-        body = {"indices": list(expressions), "ignore_unavailable": options.ignore_unavailable,
-                "allow_no_indices": options.allow_no_indices}  # fmt: skip
-        return await self._on_master(DELETE_INDEX, task, body, self._delete_on_master, master_timeout)
+        return await super().execute(task, request)
 
-    async def _delete_on_master(self, task: Task | None, request: pb.MasterRequest) -> pb.MasterResponse:
-        body = json.loads(request.body_json)
-        options = IndicesOptions(body["ignore_unavailable"], body["allow_no_indices"], expand_hidden=True)
+    async def master_operation(self, task: Task | None, request: DeleteIndexRequest) -> Mapping[str, Any]:
+        options = IndicesOptions(request.ignore_unavailable, request.allow_no_indices, expand_hidden=True)
 
         def update(state: ClusterState) -> ClusterState:
             indices = indices_of(state.metadata)
-            names = resolve_indices(body["indices"], indices, options)
+            names = resolve_indices(request.indices, indices, options)
             if not names:
                 return state
             routing = routing_of(state.metadata)
@@ -229,31 +228,70 @@ class IndicesAdminAction:
                 routing.pop(name, None)
             return state.with_changes(metadata=with_routing(state.metadata, indices, routing))
 
-        await self._submit(f"delete-index {body['indices']}", update)
-        return _response({"acknowledged": True})
+        await self.cluster.submit_state_update(f"delete-index {list(request.indices)}", update)
+        return {"acknowledged": True}
 
-    # ---- cluster settings -------------------------------------------------------------------------------------
 
-    async def update_settings(
-        self, task: Task, update: SettingsUpdate, *, master_timeout: float = DEFAULT_MASTER_TIMEOUT_S
-    ) -> dict[str, Any]:
-        """`{"acknowledged": true, "persistent": {...}, "transient": {...}}` with the settings set (nested)."""
-        return await self._on_master(
-            CLUSTER_UPDATE_SETTINGS, task, update.to_json(), self._update_settings_on_master, master_timeout
-        )
+# ---- cluster settings -----------------------------------------------------------------------------------------
 
-    async def _update_settings_on_master(self, task: Task | None, request: pb.MasterRequest) -> pb.MasterResponse:
-        body = json.loads(request.body_json)
-        update = SettingsUpdate(body["persistent"], body["transient"])
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterUpdateSettingsRequest(MasterNodeRequest):
+    persistent: Mapping[str, str | None] = field(default_factory=dict)
+    transient: Mapping[str, str | None] = field(default_factory=dict)
+
+
+class ClusterUpdateSettingsAction(TransportMasterNodeAction[ClusterUpdateSettingsRequest]):
+    """`{"acknowledged": true, "persistent": {...}, "transient": {...}}` with the settings set (nested)."""
+
+    name = CLUSTER_UPDATE_SETTINGS
+    request_type = ClusterUpdateSettingsRequest
+
+    async def master_operation(self, task: Task | None, request: ClusterUpdateSettingsRequest) -> Mapping[str, Any]:
+        update = SettingsUpdate(dict(request.persistent), dict(request.transient))
+        version = self.services.config.es_version
 
         def apply(state: ClusterState) -> ClusterState:
-            return self._reroute(state.with_changes(metadata=apply_settings_update(state.metadata, update)))
+            return reroute_state(state.with_changes(metadata=apply_settings_update(state.metadata, update)), version)
 
-        await self._submit("cluster_update_settings", apply)
-        return _response(
-            {
-                "acknowledged": True,
-                "persistent": nested({k: v for k, v in update.persistent.items() if v is not None}),
-                "transient": nested({k: v for k, v in update.transient.items() if v is not None}),
-            }
-        )
+        await self.cluster.submit_state_update("cluster_update_settings", apply)
+        return {
+            "acknowledged": True,
+            "persistent": nested({k: v for k, v in update.persistent.items() if v is not None}),
+            "transient": nested({k: v for k, v in update.transient.items() if v is not None}),
+        }
+
+
+# ---- reads of the applied state -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GetIndexRequest:
+    indices: tuple[str, ...]
+    options: IndicesOptions = IndicesOptions()
+
+
+class GetIndexAction(TransportAction[GetIndexRequest, list[IndexMetadata]]):
+    """`indices:admin/get`: the metadata of the indices the expressions resolve to, from the applied state."""
+
+    name = GET_INDEX
+    cancellable = True
+
+    async def execute(self, task: Task, request: GetIndexRequest) -> list[IndexMetadata]:
+        indices = indices_of(self.cluster.state().metadata)
+        return [indices[name] for name in resolve_indices(request.indices, indices, request.options)]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterGetSettingsRequest:
+    pass
+
+
+class ClusterGetSettingsAction(TransportAction[ClusterGetSettingsRequest, Mapping[str, Any]]):
+    """`cluster:monitor/settings`: the metadata holding the persistent and transient settings."""
+
+    name = CLUSTER_GET_SETTINGS
+    cancellable = True
+
+    async def execute(self, task: Task, request: ClusterGetSettingsRequest) -> Mapping[str, Any]:
+        return self.cluster.state().metadata

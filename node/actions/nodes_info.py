@@ -11,22 +11,27 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from node.actions.names import NODES_INFO_NODE
-from node.actions.node_selector import resolve_nodes
+from node.actions.support.nodes_action import TransportNodesAction
+from node.cluster.state import DiscoveryNode
+from node.common.action_names import NODES_INFO
+from node.common.time_value import TimeValue
 from node.config import NodeConfig
-from node.coordination.state import ClusterState, DiscoveryNode
 from node.errors import FailedNodeError
-from node.tasks.manager import TaskManager
 from node.tasks.task import Task
-from node.transport.fan_out import fan_out
 from node.transport.pb import transport_pb2 as pb
-from node.transport.service import TransportService
 
-__all__ = ["ALLOWED_METRICS", "NodesInfoAction", "NodesInfoResult", "build_hash", "local_node_info"]
+__all__ = [
+    "ALLOWED_METRICS",
+    "NodesInfoAction",
+    "NodesInfoRequest",
+    "NodesInfoResponse",
+    "build_hash",
+    "local_node_info",
+]
 
 ALLOWED_METRICS = (
     "settings",
@@ -122,43 +127,39 @@ def local_node_info(
     return info
 
 
+@dataclass(frozen=True, slots=True)
+class NodesInfoRequest:
+    nodes: Sequence[str] = ()
+    metrics: Sequence[str] = ("_all",)
+    timeout: TimeValue | None = None
+
+
 @dataclass(slots=True)
-class NodesInfoResult:
+class NodesInfoResponse:
     infos: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[FailedNodeError] = field(default_factory=list)
 
 
-class NodesInfoAction:
-    def __init__(
+class NodesInfoAction(
+    TransportNodesAction[NodesInfoRequest, NodesInfoResponse, pb.NodesInfoNodeRequest, pb.NodesInfoNodeResponse]
+):
+    name = NODES_INFO
+    node_request_type = pb.NodesInfoNodeRequest
+    node_response_type = pb.NodesInfoNodeResponse
+
+    def new_node_request(self, request: NodesInfoRequest) -> pb.NodesInfoNodeRequest:
+        return pb.NodesInfoNodeRequest(metrics=list(request.metrics))
+
+    async def node_operation(self, task: Task, request: pb.NodesInfoNodeRequest) -> pb.NodesInfoNodeResponse:
+        info = local_node_info(
+            self.services.config, self.local_node, list(request.metrics), self.services.started_at_millis
+        )
+        return pb.NodesInfoNodeResponse(info_json=json.dumps(info))
+
+    def new_response(
         self,
-        transport: TransportService,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        local_node_id: str,
-        local_info: Callable[[Sequence[str]], dict[str, Any]],
-    ) -> None:
-        self._transport = transport
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._local_node_id = local_node_id
-        self._local_info = local_info
-        transport.register_action(
-            NODES_INFO_NODE, pb.NodesInfoNodeRequest, pb.NodesInfoNodeResponse, self._node_operation, cancellable=True
-        )
-
-    async def execute(
-        self, task: Task, selectors: Sequence[str], metrics: Sequence[str], timeout: float | None
-    ) -> NodesInfoResult:
-        state = self._cluster_state()
-        node_ids = resolve_nodes(state, self._local_node_id, selectors)
-        request = pb.NodesInfoNodeRequest(metrics=list(metrics))
-        nodes = await fan_out(
-            self._transport, self._task_manager, state, node_ids, NODES_INFO_NODE, request, parent=task, timeout=timeout
-        )
-        result = NodesInfoResult(failures=nodes.failures)
-        for node_id, response in nodes.responses.items():
-            result.infos[node_id] = json.loads(response.info_json)
-        return result
-
-    async def _node_operation(self, task: Task, request: pb.NodesInfoNodeRequest) -> pb.NodesInfoNodeResponse:
-        return pb.NodesInfoNodeResponse(info_json=json.dumps(self._local_info(list(request.metrics))))
+        request: NodesInfoRequest,
+        responses: Mapping[str, pb.NodesInfoNodeResponse],
+        failures: list[FailedNodeError],
+    ) -> NodesInfoResponse:
+        return NodesInfoResponse({n: json.loads(r.info_json) for n, r in responses.items()}, failures)

@@ -28,53 +28,55 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from node.actions.bulk import BulkAction, BulkOptions, ItemOutcome
-from node.actions.names import (
-    BULK,
-    CLEAR_SCROLL,
-    DELETE_BY_QUERY,
-    REINDEX,
-    SCROLL,
-    SEARCH,
-    SEARCH_SHARDS,
-    UPDATE_BY_QUERY,
+from node.actions.bulk import BulkAction, BulkOptions, BulkRequest, ItemOutcome
+from node.actions.search import (
+    ClearScrollAction,
+    ClearScrollRequest,
+    SearchAction,
+    SearchScrollAction,
+    SearchScrollRequest,
+    SearchShardsAction,
+    SearchShardsRequest,
 )
-from node.actions.search import SearchAction
-from node.coordination.state import ClusterState
+from node.actions.support.transport_action import TransportAction
+from node.common.action_names import DELETE_BY_QUERY, REINDEX, UPDATE_BY_QUERY
 from node.data.bulk_by_scroll import (
     AUTO_SLICE_CEILING,
     AUTO_SLICES,
     UNLIMITED,
     BulkByScrollStatus,
+    LeaderState,
     SliceResult,
+    WorkerState,
     f32,
     java_float,
     render_response,
-    rescheduled_delay_nanos,
     throttle_wait_nanos,
 )
 from node.data.bulk_request import BulkItem
-from node.data.cluster_settings import SimCosts
-from node.data.index_metadata import indices_of
-from node.data.index_resolver import IndicesOptions, resolve_indices
+from node.data.errors import VersionConflictEngineError
+from node.data.index_resolver import IndicesOptions
 from node.data.search_request import TRACK_ALL, SearchRequest
-from node.data.simulated_work import simulate
-from node.errors import ActionRequestValidationError, ElasticsearchError, IllegalArgumentError
+from node.errors import ActionRequestValidationError, ElasticsearchError
 from node.human import format_duration_nanos
-from node.storage.task_results import TaskResult, TaskResultsService
-from node.tasks.manager import TaskManager
-from node.tasks.task import Task, TaskInfo, TaskType
+from node.indices.simulated_work import simulate
+from node.tasks.task import Task
 
-__all__ = ["BULK_BY_SCROLL_ACTIONS", "BulkByScrollRequest", "LeaderState", "ReindexAction", "WorkerState"]
+__all__ = [
+    "BULK_BY_SCROLL_ACTIONS",
+    "BulkByScrollAction",
+    "BulkByScrollRequest",
+    "DeleteByQueryAction",
+    "ReindexAction",
+    "UpdateByQueryAction",
+]
 
 log = logging.getLogger(__name__)
 
-BULK_BY_SCROLL_ACTIONS = (REINDEX, UPDATE_BY_QUERY, DELETE_BY_QUERY)
 DEFAULT_SCROLL_MILLIS = 300_000  # ES AbstractBulkByScrollRequest.DEFAULT_SCROLL_TIMEOUT, 5m
 
 
@@ -164,213 +166,52 @@ def _script_text(script: Mapping[str, Any]) -> str:
     return f"Script{{type=inline, lang='{lang}', idOrCode='{source}', options={{}}, params={params}}}"
 
 
-@dataclass(slots=True)
-class _Delayed:
-    """ES `DelayedPrepareBulkRequest`: a scheduled batch, its delay and the rate it was scheduled at."""
+class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
+    """Runs bulk-by-scroll tasks: a leader of slices, or a worker (ES `Reindexer`, `AbstractAsyncBulkByScrollAction`).
 
-    deadline_ns: int
-    delay_ns: int
-    requests_per_second: float
+    The three actions differ only in their name and in what a batch writes (`_items`).
+    """
 
-
-class WorkerState:
-    """ES `WorkerBulkByScrollTaskState`: the counters, the rate and the current throttle wait of one worker."""
-
-    def __init__(self, task: Task, slice_id: int | None, requests_per_second: float) -> None:
-        self.task = task
-        self.slice_id = slice_id
-        self.requests_per_second = requests_per_second
-        self.total = self.created = self.updated = self.deleted = 0
-        self.batches = self.version_conflicts = self.noops = 0
-        self.throttled_nanos = 0
-        self._delayed: _Delayed | None = None
-        self._wake = asyncio.Event()
-
-    @property
-    def processed(self) -> int:
-        return self.created + self.updated + self.deleted
-
-    def status(self) -> BulkByScrollStatus:
-        rps = UNLIMITED if self.task.cancelled else self.requests_per_second  # ES handleCancel rethrottles to -1
-        until = max(0, self._delayed.deadline_ns - time.monotonic_ns()) if self._delayed is not None else 0
-        return BulkByScrollStatus(
-            slice_id=self.slice_id, total=self.total, updated=self.updated, created=self.created,
-            deleted=self.deleted, batches=self.batches, version_conflicts=self.version_conflicts, noops=self.noops,
-            throttled_nanos=self.throttled_nanos, requests_per_second=rps, canceled=self.task.cancel_reason,
-            throttled_until_nanos=until,
-        )  # fmt: skip
-
-    async def delay_prepare(self, last_batch_start_ns: int, last_batch_size: int) -> None:
-        """Waits the throttle delay before the next batch; a rethrottle reschedules it, a cancel ends it."""
-        delay = throttle_wait_nanos(last_batch_start_ns, time.monotonic_ns(), last_batch_size, self.requests_per_second)
-        self._delayed = _Delayed(time.monotonic_ns() + delay, delay, self.requests_per_second)
-        while True:
-            if self.task.cancelled:
-                self.rethrottle(UNLIMITED)
-            delayed = self._delayed
-            remaining = delayed.deadline_ns - time.monotonic_ns()
-            if remaining <= 0:
-                break
-            self._wake.clear()
-            waiters = [
-                asyncio.ensure_future(self._wake.wait()),
-                asyncio.ensure_future(self.task.cancelled_event.wait()),
-            ]
-            try:
-                await asyncio.wait(waiters, timeout=remaining / 1e9, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
-        self.throttled_nanos += self._delayed.delay_ns  # ES counts the delay of the wait that ran
-
-    def rethrottle(self, requests_per_second: float) -> None:
-        """ES `WorkerBulkByScrollTaskState#rethrottle`: faster takes effect now, slower at the next batch."""
-        self.requests_per_second = requests_per_second
-        delayed = self._delayed
-        if delayed is None or requests_per_second < delayed.requests_per_second:
-            return
-        remaining = delayed.deadline_ns - time.monotonic_ns()
-        if remaining <= 0:
-            return  # already ran
-        delay = rescheduled_delay_nanos(remaining, delayed.requests_per_second, requests_per_second)
-        self._delayed = _Delayed(time.monotonic_ns() + delay, delay, delayed.requests_per_second)
-        self._wake.set()
-
-
-class LeaderState:
-    """ES `LeaderBulkByScrollTaskState`: the slices' results as they finish."""
-
-    def __init__(self, task: Task, slices: int) -> None:
-        self.task = task
-        self.slices = slices
-        self.results: list[SliceResult | None] = [None] * slices
-
-    def running(self) -> int:
-        return sum(1 for r in self.results if r is None)
-
-    def finished_statuses(self) -> list[BulkByScrollStatus | Mapping[str, Any] | None]:
-        out: list[BulkByScrollStatus | Mapping[str, Any] | None] = []
-        for result in self.results:
-            if result is None:
-                out.append(None)
-            elif result.error is not None:
-                out.append({"type": result.error.es_type, "reason": result.error.reason})
-            else:
-                out.append(result.status)
-        return out
-
-    def status(self, running: Mapping[int, BulkByScrollStatus] | None = None) -> BulkByScrollStatus:
-        """The merged status; `running` adds fresh statuses of slices still running (a rethrottle's answer)."""
-        statuses = self.finished_statuses()
-        for slice_id, status in (running or {}).items():
-            if statuses[slice_id] is None:
-                statuses[slice_id] = status
-        return BulkByScrollStatus.merge(statuses, self.task.cancel_reason)
-
-
-class ReindexAction:
-    """Runs reindex-family tasks (leaders and workers) and rethrottles them."""
-
-    def __init__(
-        self,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        local_node_id: str,
-        search: SearchAction,
-        bulk: BulkAction,
-        task_results: TaskResultsService,
-    ) -> None:
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._local_node_id = local_node_id
-        self._search = search
-        self._bulk = bulk
-        self._task_results = task_results
-        self._states: dict[int, WorkerState | LeaderState] = {}
-        self._background: set[asyncio.Task[Any]] = set()
-        self._closed = False
-
-    def costs(self) -> SimCosts:
-        return SimCosts.from_metadata(self._cluster_state().metadata)
-
-    # ---- entry points ---------------------------------------------------------------------------------------------
+    cancellable = True
 
     async def execute(self, task: Task, request: BulkByScrollRequest) -> SliceResult:
-        """Runs `request` in `task` (a leader or an unsliced worker) until done; the result, or its error."""
+        """Runs `request` in `task` (a leader, a slice or an unsliced worker) until done.
+
+        Raises:
+            ElasticsearchError: the request failed (a slice's failure fails its leader).
+        """
         slices = request.slices
         if slices == AUTO_SLICES:
             slices = await self._auto_slices(task, request)
         assert isinstance(slices, int)
         if slices > 1:
             return await self._lead(task, request, slices)
-        state = WorkerState(task, None, request.requests_per_second)
-        self._states[task.id] = state
-        task.status_provider = lambda: state.status().to_dict()
-        try:
+        slice_id = request.slice[0] if request.slice is not None else None
+        state = WorkerState(task, slice_id, request.requests_per_second)
+        with self.services.bulk_by_scroll.running(task, state):
             return await self._work(task, request, state)
-        finally:
-            self._states.pop(task.id, None)
 
-    def start(self, request: BulkByScrollRequest, headers: Mapping[str, str]) -> Task:
-        """`wait_for_completion=false`: registers the task, runs it in the background and stores its result."""
-        task = self._task_manager.register(
-            type=TaskType.TRANSPORT, action=request.action, description=request.description(), headers=headers,
-            cancellable=True,
-        )  # fmt: skip
-        self._spawn(self._run_and_store(task, request))
-        return task
-
-    async def close(self) -> None:
-        self._closed = True
-        pending = list(self._background)
-        for background in pending:
-            background.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-
-    def rethrottle_target(self, task: Task) -> WorkerState | LeaderState:
-        """The state a rethrottle acts on (ES `TransportRethrottleAction#rethrottle`).
-
-        Raises:
-            IllegalArgumentError: the task has not become a leader or a worker yet.
-        """
-        state = self._states.get(task.id)
-        if state is None:
-            raise IllegalArgumentError(
-                f"task [{task.id}] has not yet been initialized to the point where it knows how to rethrottle itself"
-            )
-        return state
-
-    def leader_info(self, task: Task, running: Mapping[int, BulkByScrollStatus] | None) -> TaskInfo:
-        """ES `BulkByScrollTask#taskInfoGivenSubtaskInfo`: the leader's TaskInfo with its slices' fresh statuses."""
-        state = self._states.get(task.id)
-        info = task.info(detailed=True)
-        if not isinstance(state, LeaderState):
-            return info
-        status = state.status(running).to_dict()
-        return TaskInfo(
-            info.node, info.id, info.type, info.action, status, info.description, info.start_time_in_millis,
-            info.running_time_in_nanos, info.cancellable, info.cancelled, info.parent_task_id, info.headers,
-        )  # fmt: skip
+    def response_document(self, response: SliceResult) -> Mapping[str, Any]:
+        """The stored response of a `wait_for_completion=false` run (with `created`/`updated`, as ES stores it)."""
+        return render_response(
+            response.took_nanos, response.timed_out, response.status.with_slice(None), response.failures, human=True
+        )
 
     # ---- leader -------------------------------------------------------------------------------------------------
 
     async def _auto_slices(self, task: Task, request: BulkByScrollRequest) -> int:
         """ES asks for the search shards first: the smallest shard count of the sources, capped at 20."""
-        async with self._child(task, SEARCH_SHARDS, "", cancellable=False):
-            indices = indices_of(self._cluster_state().metadata)
-            names = resolve_indices(request.source, indices, request.options)
-        counts = [indices[name].number_of_shards for name in names]
+        shards = await self.client.execute(
+            SearchShardsAction, SearchShardsRequest(request.source, request.options), parent=task
+        )
+        counts = list(shards.values())
         return min(min(counts), AUTO_SLICE_CEILING) if counts else 1
 
     async def _lead(self, task: Task, request: BulkByScrollRequest, slices: int) -> SliceResult:
         started = time.monotonic_ns()
         leader = LeaderState(task, slices)
-        self._states[task.id] = leader
-        task.status_provider = lambda: leader.status().to_dict()
-        try:
+        with self.services.bulk_by_scroll.running(task, leader):
             await asyncio.gather(*(self._run_slice(task, request, i, slices, leader) for i in range(slices)))
-        finally:
-            self._states.pop(task.id, None)
         failed = next((r.error for r in leader.results if r is not None and r.error is not None), None)
         if failed is not None:
             raise failed
@@ -385,16 +226,11 @@ class ReindexAction:
     async def _run_slice(
         self, leader_task: Task, request: BulkByScrollRequest, slice_id: int, slices: int, leader: LeaderState
     ) -> None:
-        sliced = request.for_slice(slice_id, slices)
+        """One slice: a child of the leader with the same action and description (ES `sliceIntoSubRequests`)."""
         try:
-            async with self._child(leader_task, request.action, request.description(), cancellable=True) as task:
-                state = WorkerState(task, slice_id, sliced.requests_per_second)
-                self._states[task.id] = state
-                task.status_provider = lambda: state.status().to_dict()
-                try:
-                    leader.results[slice_id] = await self._work(task, sliced, state)
-                finally:
-                    self._states.pop(task.id, None)
+            leader.results[slice_id] = await self.client.execute(
+                type(self), request.for_slice(slice_id, slices), parent=leader_task
+            )
         except ElasticsearchError as e:
             leader.results[slice_id] = SliceResult(error=e)
 
@@ -403,7 +239,7 @@ class ReindexAction:
     async def _work(self, task: Task, request: BulkByScrollRequest, state: WorkerState) -> SliceResult:
         """ES `AbstractAsyncBulkByScrollAction`: search, throttle, bulk, scroll, ... until no hits are left."""
         started = time.monotonic_ns()
-        costs = self.costs()
+        costs = self.cluster.costs()
         batch_size = request.batch_size or costs.reindex_batch_size
         failures: list[dict[str, Any]] = []
         scroll_id: str | None = None
@@ -422,7 +258,8 @@ class ReindexAction:
                 state.batches += 1
                 if request.max_docs > 0:
                     hits = hits[: max(request.max_docs - state.processed, 0)]
-                await simulate(task, self.costs().reindex_batch, self.costs().check_interval)
+                costs = self.cluster.costs()
+                await simulate(task, costs.reindex_batch, costs.check_interval)
                 failures = await self._write_batch(task, request, hits, state)
                 if failures or (request.max_docs > 0 and state.processed >= request.max_docs):
                     break
@@ -445,21 +282,23 @@ class ReindexAction:
             source=request.search_source(batch_size), scroll_millis=request.scroll_millis,
             scroll_text=format_duration_nanos(request.scroll_millis * 1_000_000), slice=request.slice, internal=True,
         )  # fmt: skip
-        async with self._child(task, SEARCH, search_request.description(), cancellable=True) as search_task:
-            return await self._search.execute(search_task, search_request)
+        return await self.client.execute(SearchAction, search_request, parent=task)
 
     async def _scroll(
         self, task: Task, request: BulkByScrollRequest, scroll_id: str, extra_keep_alive_ns: int
     ) -> dict[str, Any]:
         keep_alive_ns = request.scroll_millis * 1_000_000 + extra_keep_alive_ns
-        description = f"scrollId[{scroll_id}], scroll[Scroll{{keepAlive={format_duration_nanos(keep_alive_ns)}}}]"
-        async with self._child(task, SCROLL, description, cancellable=True) as scroll_task:
-            return await self._search.scroll(scroll_task, scroll_id, keep_alive_ns // 1_000_000, internal=True)
+        scroll = SearchScrollRequest(
+            scroll_id, keep_alive_ns // 1_000_000, format_duration_nanos(keep_alive_ns), internal=True
+        )
+        return await self.client.execute(SearchScrollAction, scroll, parent=task)
 
     async def _clear_scroll(self, task: Task, scroll_id: str) -> None:
         try:
-            async with self._child(task, CLEAR_SCROLL, "", cancellable=False, ignore_ban=True) as clear_task:
-                await self._search.clear_scroll(clear_task, [scroll_id])
+            # Runs after a cancellation too: not counted as a child request, so the ban does not refuse it.
+            await self.client.execute(
+                ClearScrollAction, ClearScrollRequest((scroll_id,)), parent=task, track_as_child=False
+            )
         except ElasticsearchError as e:  # ES only logs a failed clear-scroll
             log.debug("failed to clear scroll of [%s]: %s", task.task_id, e)
 
@@ -482,10 +321,8 @@ class ReindexAction:
     ) -> list[dict[str, Any]]:
         """Writes one batch as an `indices:data/write/bulk` child; counts its results; returns its failures."""
         items = self._items(request, hits)
-        indices = sorted({i.index for i in items if i.index is not None})
-        description = f"requests[{len(items)}], indices[{', '.join(indices)}]"
-        async with self._child(task, BULK, description, cancellable=False) as bulk_task:
-            outcomes = await self._bulk.execute(bulk_task, items, BulkOptions(request.timeout_millis))
+        bulk = BulkRequest(tuple(items), BulkOptions(request.timeout_millis))
+        outcomes = await self.client.execute(BulkAction, bulk, parent=task)
         return self._count(request, outcomes, state)
 
     @staticmethod
@@ -495,7 +332,7 @@ class ReindexAction:
         failures = []
         for outcome in outcomes:
             if outcome.error is not None:
-                if outcome.error.es_type == "version_conflict_engine_exception":
+                if isinstance(outcome.error, VersionConflictEngineError):
                     state.version_conflicts += 1
                     if request.conflicts == "proceed":
                         continue
@@ -522,67 +359,21 @@ class ReindexAction:
                 state.version_conflicts += 1  # deleted meanwhile: ES sees a sequence number conflict
         return failures
 
-    # ---- plumbing ---------------------------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _child(
-        self, parent: Task, action: str, description: str, *, cancellable: bool, ignore_ban: bool = False
-    ) -> AsyncIterator[Task]:
-        """A child task on this node (ES runs these through the node client: type `transport`), counted as a child
-        request here so that cancelling the parent bans it."""
-        if ignore_ban:
-            child = self._task_manager.register(
-                type=TaskType.TRANSPORT, action=action, description=description, parent=parent.task_id,
-                headers=parent.headers, cancellable=cancellable,
-            )  # fmt: skip
-            try:
-                yield child
-            finally:
-                self._task_manager.unregister(child)
-            return
-        with self._task_manager.child_request(parent, self._local_node_id):
-            child = self._task_manager.register(
-                type=TaskType.TRANSPORT, action=action, description=description, parent=parent.task_id,
-                headers=parent.headers, cancellable=cancellable,
-            )  # fmt: skip
-            try:
-                yield child
-            finally:
-                self._task_manager.unregister(child)
+class ReindexAction(BulkByScrollAction):
+    name = REINDEX
 
-    async def _run_and_store(self, task: Task, request: BulkByScrollRequest) -> None:
-        try:
-            try:
-                result = await self.execute(task, request)
-            except ElasticsearchError as e:
-                stored = TaskResult.of_error(task.info(detailed=True), e)
-            except Exception as e:  # a bug: stored as ES would store any failure, and logged
-                log.exception("reindex task [%s] failed", task.task_id)
-                stored = TaskResult.of_error(task.info(detailed=True), ElasticsearchError(f"{type(e).__name__}: {e}"))
-            else:
-                if result.error is not None:
-                    stored = TaskResult.of_error(task.info(detailed=True), result.error)
-                else:
-                    response = render_response(
-                        result.took_nanos, result.timed_out, result.status.with_slice(None), result.failures, human=True
-                    )
-                    stored = TaskResult.of_response(task.info(detailed=True), response)
-            try:
-                await self._task_results.store_result(stored)
-            except ElasticsearchError as e:
-                log.warning("failed to store the result of task [%s]: %s", task.task_id, e)
-        finally:
-            self._task_manager.unregister(task)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        background = asyncio.ensure_future(coro)
-        if self._closed:
-            background.cancel()
-            return
-        self._background.add(background)
-        background.add_done_callback(self._done)
+class UpdateByQueryAction(BulkByScrollAction):
+    name = UPDATE_BY_QUERY
 
-    def _done(self, background: asyncio.Task[Any]) -> None:
-        self._background.discard(background)
-        if not background.cancelled() and background.exception() is not None:
-            log.error("reindex work failed", exc_info=background.exception())
+
+class DeleteByQueryAction(BulkByScrollAction):
+    name = DELETE_BY_QUERY
+
+
+BULK_BY_SCROLL_ACTIONS: dict[str, type[BulkByScrollAction]] = {
+    REINDEX: ReindexAction,
+    UPDATE_BY_QUERY: UpdateByQueryAction,
+    DELETE_BY_QUERY: DeleteByQueryAction,
+}

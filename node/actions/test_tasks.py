@@ -19,13 +19,15 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from node.actions.names import TEST_TASK, TEST_TASK_NODE, TEST_TASK_NODE_CHILD
-from node.actions.node_selector import resolve_nodes
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.actions.support.nodes_action import TransportNodesAction, fan_out
+from node.actions.support.services import NodeServices
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.common.action_names import TEST_TASK, TEST_TASK_NODE, TEST_TASK_NODE_CHILD
+from node.common.background import BackgroundTasks
 from node.errors import (
     ElasticsearchError,
     FailedNodeError,
@@ -34,11 +36,8 @@ from node.errors import (
     TaskCancelledError,
     TransportError,
 )
-from node.storage.task_results import TaskResult, TaskResultsService
-from node.tasks.manager import TaskManager
-from node.tasks.task import StatusProvider, Task, TaskType
+from node.tasks.task import StatusProvider, Task
 from node.transport.pb import transport_pb2 as pb
-from node.transport.service import TransportService
 
 __all__ = ["TestTasksAction", "TestTasksRequest", "is_node_failure", "next_node", "render_test_tasks"]
 
@@ -144,148 +143,79 @@ def _cancelled(task: Task) -> TaskCancelledError:
     return TaskCancelledError(f"task cancelled [{task.cancel_reason}]")
 
 
-class TestTasksAction:
-    """Runs test-task parents (in the caller's task or in the background) and serves their children."""
+class TestTasksAction(
+    TransportNodesAction[TestTasksRequest, dict[str, Any], pb.TestTaskNodeRequest, pb.TestTaskNodeResponse]
+):
+    """Runs test-task parents and serves their `[n]` and `[n][n]` children."""
 
     __test__ = False
 
-    def __init__(
-        self,
-        transport: TransportService,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        local_node: Callable[[], DiscoveryNode],
-        task_results: TaskResultsService,
-    ) -> None:
-        self._transport = transport
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._local_node = local_node
-        self._task_results = task_results
-        self._background: set[asyncio.Task[Any]] = set()
-        self._closed = False
+    name = TEST_TASK
+    node_request_type = pb.TestTaskNodeRequest
+    node_response_type = pb.TestTaskNodeResponse
+
+    def __init__(self, services: NodeServices) -> None:
+        super().__init__(services)
+        self._grandchildren = BackgroundTasks("test tasks", log)
+
+    def register(self) -> None:
         for action in (TEST_TASK_NODE, TEST_TASK_NODE_CHILD):
-            transport.register_action(
-                action, pb.TestTaskNodeRequest, pb.TestTaskNodeResponse, self._node_operation,
-                cancellable=lambda request: request.cancellable,
-                describe=lambda _request: f"test task on [{self._local_node().name}]",
+            self.transport.register_action(
+                action, pb.TestTaskNodeRequest, pb.TestTaskNodeResponse, self.node_operation,
+                cancellable=lambda request: request.cancellable, describe=self.node_description,
             )  # fmt: skip
 
-    def select_nodes(self, request: TestTasksRequest) -> list[DiscoveryNode]:
-        """The target nodes, by node-name order (raises on a malformed selector, as the tasks APIs do)."""
-        state = self._cluster_state()
-        return [state.nodes[i] for i in resolve_nodes(state, self._local_node().id, request.nodes)]
+    def is_cancellable(self, request: TestTasksRequest) -> bool:
+        return request.cancellable
 
-    @staticmethod
-    def describe(nodes: Iterable[DiscoveryNode]) -> str:
+    def describe(self, request: TestTasksRequest) -> str:
+        """`test task on [node-1, node-2]`: the selected nodes by name (a malformed selector fails here, before the
+        task is registered, as the tasks APIs fail)."""
+        state = self.cluster.state()
+        nodes = [state.nodes[i] for i in self.resolve_nodes(request, state)]
         return f"test task on [{', '.join(n.name for n in nodes)}]"
 
-    async def execute(self, task: Task, request: TestTasksRequest, nodes: Sequence[DiscoveryNode]) -> dict[str, Any]:
+    def node_description(self, request: pb.TestTaskNodeRequest) -> str:
+        return f"test task on [{self.local_node.name}]"
+
+    def new_node_request(self, request: TestTasksRequest) -> pb.TestTaskNodeRequest:
+        return request.to_proto()
+
+    async def close(self) -> None:
+        await self._grandchildren.close()
+
+    # ---- the parent ---------------------------------------------------------------------------------------------
+
+    async def execute(self, task: Task, request: TestTasksRequest) -> dict[str, Any]:
         """Runs the parent in `task` until every child answered; returns the response body.
 
         Raises:
-            TaskCancelledError: `task` was cancelled (noticed at a check).
+            TaskCancelledError: `task` was cancelled.
             ElasticsearchError: the first failure of a child that failed by itself, in node-name order.
         """
-        progress = _ChildrenProgress(len(nodes))
+        state = self.cluster.state()
+        node_ids = self.resolve_nodes(request, state)
+        progress = _ChildrenProgress(len(node_ids))
         _report_status(task, progress.status)
-        node_request = request.to_proto()
-        calls = [
-            self._spawn(self._send_child(task, node, TEST_TASK_NODE, node_request, progress.child_done))
-            for node in nodes
-        ]
         try:
-            await self._join(task, calls, request.check_interval_millis)
+            nodes = await fan_out(
+                self.transport, state, node_ids, TEST_TASK_NODE, request.to_proto(), parent=task, timeout=None,
+                on_node_done=progress.child_done,
+            )  # fmt: skip
         except TaskCancelledError:
             progress.phase = "cancelled"
             raise
-        answers: dict[str, Mapping[str, Any]] = {}
-        node_failures: list[FailedNodeError] = []
-        own_failures: list[ElasticsearchError] = []
-        for node, call in zip(nodes, calls, strict=True):
-            outcome = call.result()
-            if not isinstance(outcome, ElasticsearchError):
-                answers[node.id] = json.loads(outcome.result_json)
-            elif is_node_failure(outcome):
-                node_failures.append(FailedNodeError(node.id, outcome))
-            else:
-                own_failures.append(outcome)
+        own_failures = [f.cause for f in nodes.failures if f.cause is not None and not is_node_failure(f.cause)]
         if own_failures:
             progress.phase = "failed"
             raise own_failures[0]
         progress.phase = "finished"
-        return render_test_tasks(self._cluster_state().cluster_name, answers, node_failures)
-
-    def start(self, request: TestTasksRequest, nodes: Sequence[DiscoveryNode], headers: Mapping[str, str]) -> Task:
-        """Registers a parent that outlives the REST request (`wait_for_completion=false`) and starts it."""
-        task = self._task_manager.register(
-            type=TaskType.TRANSPORT,
-            action=TEST_TASK,
-            description=self.describe(nodes),
-            headers=headers,
-            cancellable=request.cancellable,
-        )
-        self._spawn(self._run_and_store(task, request, nodes))
-        return task
-
-    async def close(self) -> None:
-        """Cancels every background parent and child request; called when the node stops."""
-        self._closed = True
-        pending = list(self._background)
-        for background in pending:
-            background.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-
-    # ---- the parent ---------------------------------------------------------------------------------------------
-
-    async def _run_and_store(self, task: Task, request: TestTasksRequest, nodes: Sequence[DiscoveryNode]) -> None:
-        try:
-            try:
-                body = await self.execute(task, request, nodes)
-            except ElasticsearchError as e:
-                result = TaskResult.of_error(task.info(detailed=True), e)
-            else:
-                result = TaskResult.of_response(task.info(detailed=True), body)
-            try:
-                await self._task_results.store_result(result)
-            except ElasticsearchError as e:  # ES only logs a failed store of a wait_for_completion=false task
-                log.warning("failed to store the result of task [%s]: %s", task.task_id, e)
-        finally:
-            self._task_manager.unregister(task)
-
-    async def _send_child(
-        self,
-        parent: Task,
-        node: DiscoveryNode,
-        action: str,
-        request: pb.TestTaskNodeRequest,
-        on_done: Callable[[], None],
-    ) -> ChildOutcome:
-        """One child request, counted as outstanding on `node` so a cancellation bans it there."""
-        try:
-            with self._task_manager.child_request(parent, node.id):
-                response: pb.TestTaskNodeResponse = await self._transport.send_request(
-                    node, action, request, parent=parent
-                )
-                return response
-        except ElasticsearchError as e:
-            return e
-        finally:
-            on_done()
-
-    async def _join(self, task: Task, calls: Sequence[asyncio.Future[Any]], check_interval_millis: int) -> None:
-        """Waits for every call, checking `task` for cancellation every `check_interval`."""
-        pending = set(calls)
-        while True:
-            if task.cancelled:
-                raise _cancelled(task)
-            if not pending:
-                return
-            _, pending = await asyncio.wait(pending, timeout=check_interval_millis / 1000)
+        answers = {node_id: json.loads(r.result_json) for node_id, r in nodes.responses.items()}
+        return render_test_tasks(self.cluster.cluster_name, answers, nodes.failures)
 
     # ---- the children -------------------------------------------------------------------------------------------
 
-    async def _node_operation(self, task: Task, request: pb.TestTaskNodeRequest) -> pb.TestTaskNodeResponse:
+    async def node_operation(self, task: Task, request: pb.TestTaskNodeRequest) -> pb.TestTaskNodeResponse:
         """A `[n]` or `[n][n]` task: work, start the grandchild if asked, and answer once both are done."""
         progress = _WorkProgress(request.duration_millis)
         _report_status(task, progress.status)
@@ -294,15 +224,13 @@ class TestTasksAction:
             grandchild_request = pb.TestTaskNodeRequest()
             grandchild_request.CopyFrom(request)
             grandchild_request.depth = 1
-            target = next_node(self._cluster_state(), self._local_node())
-            grandchild = self._spawn(
-                self._send_child(task, target, TEST_TASK_NODE_CHILD, grandchild_request, lambda: None)
-            )
+            target = next_node(self.cluster.state(), self.local_node)
+            grandchild = self._grandchildren.spawn(self._send_child(task, target, grandchild_request))
         try:
             failure = await self._work(task, request, progress)
             if grandchild is not None:
                 progress.phase = "waiting_for_children"
-                await self._join(task, [grandchild], request.check_interval_millis)
+                await self._join(task, grandchild, request.check_interval_millis)
                 outcome = grandchild.result()
                 if failure is None and isinstance(outcome, ElasticsearchError):
                     failure = outcome
@@ -319,11 +247,31 @@ class TestTasksAction:
             raise failure
         progress.phase = "finished"
         result = {
-            "name": self._local_node().name,
+            "name": self.local_node.name,
             "task": str(task.task_id),
             "running_time_in_nanos": time.monotonic_ns() - task.start_nanos,
         }
         return pb.TestTaskNodeResponse(result_json=json.dumps(result, separators=(",", ":")))
+
+    async def _send_child(self, parent: Task, node: DiscoveryNode, request: pb.TestTaskNodeRequest) -> ChildOutcome:
+        """The grandchild request, counted as outstanding on `node` so a cancellation bans it there."""
+        try:
+            with self.task_manager.child_request(parent, node.id):
+                response: pb.TestTaskNodeResponse = await self.transport.send_request(
+                    node, TEST_TASK_NODE_CHILD, request, parent=parent
+                )
+                return response
+        except ElasticsearchError as e:
+            return e
+
+    async def _join(self, task: Task, call: asyncio.Future[Any], check_interval_millis: int) -> None:
+        """Waits for `call`, checking `task` for cancellation every `check_interval`."""
+        while True:
+            if task.cancelled:
+                raise _cancelled(task)
+            if call.done():
+                return
+            await asyncio.wait({call}, timeout=check_interval_millis / 1000)
 
     async def _work(
         self, task: Task, request: pb.TestTaskNodeRequest, progress: _WorkProgress
@@ -345,19 +293,3 @@ class TestTasksAction:
         if request.fail:
             return IllegalStateError(f"simulated failure of task [{task.task_id}]")
         return None
-
-    # ---- background asyncio tasks -------------------------------------------------------------------------------
-
-    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        background = asyncio.ensure_future(coro)
-        if self._closed:  # the node is stopping: start nothing new
-            background.cancel()
-            return background
-        self._background.add(background)
-        background.add_done_callback(self._background_done)
-        return background
-
-    def _background_done(self, background: asyncio.Task[Any]) -> None:
-        self._background.discard(background)
-        if not background.cancelled() and background.exception() is not None:
-            log.error("test task work failed", exc_info=background.exception())

@@ -12,8 +12,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from node.cluster.state import ClusterState
 from node.coordination.membership import describe_node
-from node.coordination.state import ClusterState
 
 __all__ = ["ClusterApplierService", "describe_changes"]
 

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from node.cluster.state import DiscoveryNode
 from node.config import NodeConfig
 from node.coordination.coordination_state import CoordinationState, is_quorum
 from node.coordination.membership import describe_node
-from node.coordination.state import DiscoveryNode
 
 __all__ = [
     "BootstrapRequirements",

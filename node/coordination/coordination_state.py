@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from node.coordination.state import ClusterState
+from node.cluster.state import ClusterState
 from node.errors import (
     CoordinationStateRejectedError,
     FailedToCommitClusterStateError,

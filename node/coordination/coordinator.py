@@ -24,7 +24,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from node.actions import names
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.common import action_names as names
 from node.config import NodeConfig
 from node.coordination.applier import ClusterApplierService
 from node.coordination.bootstrap import ClusterBootstrapService, ClusterFormationFailureHelper
@@ -43,7 +44,6 @@ from node.coordination.join_helper import JoinHelper
 from node.coordination.membership import NA_CLUSTER_UUID, add_joining_nodes, become_master, describe_node, remove_nodes
 from node.coordination.publication import ClusterStatePublisher, MasterService
 from node.coordination.reconfigure import ReconfigurationScheduler
-from node.coordination.state import ClusterState, DiscoveryNode
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 

@@ -17,15 +17,15 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from node.actions import names
+from node.cluster.state import DiscoveryNode
+from node.common import action_names as names
 from node.config import NodeConfig
 from node.coordination.membership import describe_node
-from node.coordination.state import DiscoveryNode
 from node.errors import ElasticsearchError, IllegalStateError
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 
-if TYPE_CHECKING:  # TransportService imports node.coordination.state: a runtime import here would be circular
+if TYPE_CHECKING:  # TransportService imports node.cluster.state: a runtime import here would be circular
     from node.transport.service import TransportService
 
 __all__ = ["PeerFinder", "probe_interval_seconds"]

@@ -16,11 +16,11 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from node.actions import names
+from node.cluster.state import DiscoveryNode
+from node.common import action_names as names
 from node.config import NodeConfig
 from node.coordination.coordination_state import CoordinationStateRejectedError
 from node.coordination.membership import describe_node
-from node.coordination.state import DiscoveryNode
 from node.errors import ConnectTransportError, ElasticsearchError, ReceiveTimeoutTransportError
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb

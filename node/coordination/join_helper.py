@@ -17,10 +17,10 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from node.actions import names
+from node.cluster.state import DiscoveryNode
+from node.common import action_names as names
 from node.coordination.coordination_state import Join
 from node.coordination.membership import describe_node
-from node.coordination.state import DiscoveryNode
 from node.errors import ElasticsearchError
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb

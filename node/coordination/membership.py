@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.storage.store import new_node_id
 
 __all__ = ["NA_CLUSTER_UUID", "add_joining_nodes", "become_master", "describe_node", "remove_nodes"]

@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from node.actions import names
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.common import action_names as names
 from node.coordination.coordination_state import (
     CoordinationState,
     CoordinationStateRejectedError,
@@ -26,7 +27,6 @@ from node.coordination.coordination_state import (
     NotMasterError,
 )
 from node.coordination.membership import describe_node
-from node.coordination.state import ClusterState, DiscoveryNode
 from node.errors import ElasticsearchError
 from node.transport.pb import transport_pb2 as pb
 

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.coordination.coordination_state import CoordinationState, is_quorum
-from node.coordination.state import ClusterState, DiscoveryNode
 
 __all__ = [
     "ConfigurationDecision",

@@ -1,7 +1,6 @@
-"""The simulated data plane: indices and shards in the cluster state, shard copies counted in each node's sqlite,
-and the writes, searches and reindexes that produce Elasticsearch's task trees.
+"""The data plane's model: index metadata, shard routing, cluster settings and the simulated costs, and the parsed
+forms of write, search and reindex requests — pure values and functions, no I/O.
 
-Documents are counted, not stored: simcluster simulates work and its tasks, it is not a search engine. The
-composition root builds one `node.data.plane.DataPlane`; this package imports nothing itself, so the action modules
-it wires (`node.actions.bulk`, `search`, `reindex`, ...) can import its pure modules without a cycle.
+The services that act on shard copies live in `node.indices`; the actions that coordinate writes, searches and
+reindexes in `node.actions`.
 """

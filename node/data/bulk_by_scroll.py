@@ -13,20 +13,27 @@ float rounding included:
 
 from __future__ import annotations
 
+import asyncio
 import math
 import struct
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from node.errors import ElasticsearchError, IllegalArgumentError, NumberFormatError
+from node.tasks.task import Task, TaskInfo
 
 __all__ = [
     "AUTO_SLICES",
     "AUTO_SLICE_CEILING",
     "UNLIMITED",
     "BulkByScrollStatus",
+    "BulkByScrollTasks",
+    "LeaderState",
     "SliceResult",
+    "WorkerState",
     "f32",
     "java_float",
     "parse_requests_per_second",
@@ -277,3 +284,153 @@ def render_response(
     out.update(status.to_dict(human=human, created=created, updated=updated))
     out["failures"] = [dict(f) for f in failures]
     return out
+
+
+# ---- the live state of running tasks (ES `WorkerBulkByScrollTaskState`, `LeaderBulkByScrollTaskState`) ----------
+
+
+@dataclass(slots=True)
+class _Delayed:
+    """ES `DelayedPrepareBulkRequest`: a scheduled batch, its delay and the rate it was scheduled at."""
+
+    deadline_ns: int
+    delay_ns: int
+    requests_per_second: float
+
+
+class WorkerState:
+    """ES `WorkerBulkByScrollTaskState`: the counters, the rate and the current throttle wait of one worker."""
+
+    def __init__(self, task: Task, slice_id: int | None, requests_per_second: float) -> None:
+        self.task = task
+        self.slice_id = slice_id
+        self.requests_per_second = requests_per_second
+        self.total = self.created = self.updated = self.deleted = 0
+        self.batches = self.version_conflicts = self.noops = 0
+        self.throttled_nanos = 0
+        self._delayed: _Delayed | None = None
+        self._wake = asyncio.Event()
+
+    @property
+    def processed(self) -> int:
+        return self.created + self.updated + self.deleted
+
+    def status(self) -> BulkByScrollStatus:
+        rps = UNLIMITED if self.task.cancelled else self.requests_per_second  # ES handleCancel rethrottles to -1
+        until = max(0, self._delayed.deadline_ns - time.monotonic_ns()) if self._delayed is not None else 0
+        return BulkByScrollStatus(
+            slice_id=self.slice_id, total=self.total, updated=self.updated, created=self.created,
+            deleted=self.deleted, batches=self.batches, version_conflicts=self.version_conflicts, noops=self.noops,
+            throttled_nanos=self.throttled_nanos, requests_per_second=rps, canceled=self.task.cancel_reason,
+            throttled_until_nanos=until,
+        )  # fmt: skip
+
+    async def delay_prepare(self, last_batch_start_ns: int, last_batch_size: int) -> None:
+        """Waits the throttle delay before the next batch; a rethrottle reschedules it, a cancel ends it."""
+        delay = throttle_wait_nanos(last_batch_start_ns, time.monotonic_ns(), last_batch_size, self.requests_per_second)
+        self._delayed = _Delayed(time.monotonic_ns() + delay, delay, self.requests_per_second)
+        while True:
+            if self.task.cancelled:
+                self.rethrottle(UNLIMITED)
+            delayed = self._delayed
+            remaining = delayed.deadline_ns - time.monotonic_ns()
+            if remaining <= 0:
+                break
+            self._wake.clear()
+            waiters = [
+                asyncio.ensure_future(self._wake.wait()),
+                asyncio.ensure_future(self.task.cancelled_event.wait()),
+            ]
+            try:
+                await asyncio.wait(waiters, timeout=remaining / 1e9, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        self.throttled_nanos += self._delayed.delay_ns  # ES counts the delay of the wait that ran
+
+    def rethrottle(self, requests_per_second: float) -> None:
+        """ES `WorkerBulkByScrollTaskState#rethrottle`: faster takes effect now, slower at the next batch."""
+        self.requests_per_second = requests_per_second
+        delayed = self._delayed
+        if delayed is None or requests_per_second < delayed.requests_per_second:
+            return
+        remaining = delayed.deadline_ns - time.monotonic_ns()
+        if remaining <= 0:
+            return  # already ran
+        delay = rescheduled_delay_nanos(remaining, delayed.requests_per_second, requests_per_second)
+        self._delayed = _Delayed(time.monotonic_ns() + delay, delay, delayed.requests_per_second)
+        self._wake.set()
+
+
+class LeaderState:
+    """ES `LeaderBulkByScrollTaskState`: the slices' results as they finish."""
+
+    def __init__(self, task: Task, slices: int) -> None:
+        self.task = task
+        self.slices = slices
+        self.results: list[SliceResult | None] = [None] * slices
+
+    def running(self) -> int:
+        return sum(1 for r in self.results if r is None)
+
+    def finished_statuses(self) -> list[BulkByScrollStatus | Mapping[str, Any] | None]:
+        out: list[BulkByScrollStatus | Mapping[str, Any] | None] = []
+        for result in self.results:
+            if result is None:
+                out.append(None)
+            elif result.error is not None:
+                out.append({"type": result.error.es_type, "reason": result.error.reason})
+            else:
+                out.append(result.status)
+        return out
+
+    def status(self, running: Mapping[int, BulkByScrollStatus] | None = None) -> BulkByScrollStatus:
+        """The merged status; `running` adds fresh statuses of slices still running (a rethrottle's answer)."""
+        statuses = self.finished_statuses()
+        for slice_id, status in (running or {}).items():
+            if statuses[slice_id] is None:
+                statuses[slice_id] = status
+        return BulkByScrollStatus.merge(statuses, self.task.cancel_reason)
+
+
+class BulkByScrollTasks:
+    """The worker and leader states of this node's running bulk-by-scroll tasks, by task id.
+
+    ES keeps them in the `BulkByScrollTask` itself; here the reindex actions register them while a task runs, and the
+    rethrottle action finds them.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[int, WorkerState | LeaderState] = {}
+
+    @contextmanager
+    def running(self, task: Task, state: WorkerState | LeaderState) -> Iterator[None]:
+        """Holds `state` for `task` (and reports it as the task's status) while the block runs."""
+        self._states[task.id] = state
+        task.status_provider = lambda: state.status().to_dict()
+        try:
+            yield
+        finally:
+            self._states.pop(task.id, None)
+
+    def rethrottle_target(self, task: Task) -> WorkerState | LeaderState:
+        """The state a rethrottle acts on (ES `TransportRethrottleAction#rethrottle`).
+
+        Raises:
+            IllegalArgumentError: the task has not become a leader or a worker yet.
+        """
+        state = self._states.get(task.id)
+        if state is None:
+            raise IllegalArgumentError(
+                f"task [{task.id}] has not yet been initialized to the point where it knows how to rethrottle itself"
+            )
+        return state
+
+    def leader_info(self, task: Task, running: Mapping[int, BulkByScrollStatus] | None) -> TaskInfo:
+        """ES `BulkByScrollTask#taskInfoGivenSubtaskInfo`: the leader's TaskInfo with its slices' fresh statuses."""
+        state = self._states.get(task.id)
+        info = task.info(detailed=True)
+        if not isinstance(state, LeaderState):
+            return info
+        status = state.status(running).to_dict()
+        return replace(info, status=status)

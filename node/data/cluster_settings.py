@@ -19,11 +19,11 @@ them). A transient value wins over a persistent one, which wins over the default
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from node.common.time_value import parse_time_value
 from node.data.index_metadata import normalize_settings
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 
@@ -45,40 +45,13 @@ PERSISTENT_KEY = "settings"
 TRANSIENT_KEY = "transient_settings"
 
 
-_UNIT_NANOS = (("nanos", 1), ("micros", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000),
-               ("h", 3_600_000_000_000), ("d", 86_400_000_000_000))  # fmt: skip
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-
-
 def time_setting_nanos(key: str, value: str) -> int:
-    """ES `TimeValue#parseTimeValue` for a setting value (the messages of `Setting#timeSetting`); `-1` is -1.
+    """ES `Setting#timeSetting` parsing of a setting value, in nanoseconds; `-1` is -1.
 
     Raises:
         IllegalArgumentError: a missing unit, a fraction, garbage or a negative duration.
     """
-    normalized = value.strip().lower()
-    for suffix, size in _UNIT_NANOS:
-        matches = value.strip().endswith("m") if suffix == "m" else normalized.endswith(suffix)
-        if not matches or (suffix == "s" and normalized.endswith(("ms", "nanos", "micros"))):
-            continue
-        number = normalized[: -len(suffix)].strip()
-        if _INTEGER.fullmatch(number):
-            if int(number) < 0:
-                raise IllegalArgumentError(
-                    f"failed to parse setting [{key}] with value [{value}] as a time value: negative durations are "
-                    "not supported"
-                )
-            return int(number) * size
-        if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?", number):
-            raise IllegalArgumentError(f"failed to parse [{value}], fractional time values are not supported")
-        raise IllegalArgumentError(f"failed to parse [{value}]")
-    if re.fullmatch(r"-0*1", normalized):
-        return -1
-    if re.fullmatch(r"0+", normalized):
-        return 0
-    raise IllegalArgumentError(
-        f"failed to parse setting [{key}] with value [{value}] as a time value: unit is missing or unrecognized"
-    )
+    return parse_time_value(value, key).nanos
 
 
 def _time(key: str, value: str) -> None:

@@ -16,8 +16,8 @@
     ├── NoLongerPrimaryShardError          "no_longer_primary_shard_exception"     500 (retried by the write path)
     └── IllegalIndexShardStateError        "illegal_index_shard_state_exception"   500 (retried by the write path)
 
-Errors cross the wire by their ES type (`ElasticsearchError.to_wire`/`from_wire`), so a receiver sees these as plain
-`ElasticsearchError`s with the same `es_type`: code that must recognise one after a hop compares `es_type`.
+Each class joins the wire registry of `node.errors` by subclassing, so a receiver rebuilds the same class after a
+hop and recognises it with `isinstance`.
 """
 
 from __future__ import annotations

@@ -21,13 +21,14 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from node.actions.names import CREATE_TASKS_INDEX, GET_STORED_TASK_RESULT, STORE_TASK_RESULT_REPLICA
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.service import ClusterService
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.common.action_names import CREATE_TASKS_INDEX, GET_STORED_TASK_RESULT, STORE_TASK_RESULT_REPLICA
 from node.errors import ElasticsearchError, MasterNotDiscoveredError
 from node.storage.store import NodeStore
 from node.tasks.task import Task, TaskInfo
@@ -61,7 +62,6 @@ REPLICATION_TIMEOUT_S = 30.0
 LOOKUP_TIMEOUT_S = 5.0
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS task_results (task_id TEXT PRIMARY KEY, document TEXT NOT NULL)"
-StateUpdate = Callable[[str, Callable[[ClusterState], ClusterState]], Awaitable[ClusterState]]
 
 
 # ---- documents (pure) -----------------------------------------------------------------------------------------
@@ -188,19 +188,12 @@ def _get(task_id: str, conn: sqlite3.Connection) -> str | None:
 class TaskResultsService:
     """Stores task results on this node and one replica, and finds them anywhere in the cluster."""
 
-    def __init__(
-        self,
-        store: NodeStore,
-        transport: TransportService,
-        cluster_state: Callable[[], ClusterState],
-        local_node_id: str,
-        submit_state_update: StateUpdate,
-    ) -> None:
+    def __init__(self, store: NodeStore, transport: TransportService, cluster: ClusterService) -> None:
         self._store = store
         self._transport = transport
-        self._cluster_state = cluster_state
-        self._local_node_id = local_node_id
-        self._submit_state_update = submit_state_update
+        self._cluster_state = cluster.state
+        self._local_node_id = transport.local_node.id
+        self._submit_state_update = cluster.submit_state_update
         self._create_index_lock = asyncio.Lock()
         # The create-index request reuses the store messages: `task_id` names the result that needs the index.
         transport.register_action(

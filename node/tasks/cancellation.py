@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
-from node.actions.names import BAN_PARENT
-from node.coordination.state import ClusterState
+from node.cluster.service import ClusterService
+from node.common.action_names import BAN_PARENT
+from node.common.background import BackgroundTasks
 from node.errors import ElasticsearchError, IllegalArgumentError
-from node.tasks.manager import Ban, TaskManager
+from node.tasks.manager import Ban
 from node.tasks.task import Task
 from node.tasks.task_id import TaskId
 from node.transport.pb import transport_pb2 as pb
@@ -31,13 +32,11 @@ _BAN_TIMEOUT_S = 30.0
 
 
 class TaskCancellationService:
-    def __init__(
-        self, task_manager: TaskManager, transport: TransportService, cluster_state: Callable[[], ClusterState]
-    ) -> None:
-        self._task_manager = task_manager
+    def __init__(self, transport: TransportService, cluster: ClusterService) -> None:
+        self._task_manager = transport.task_manager
         self._transport = transport
-        self._cluster_state = cluster_state
-        self._background: set[asyncio.Task[None]] = set()
+        self._cluster = cluster
+        self._background = BackgroundTasks("task cancellation", log)
         transport.register_action(BAN_PARENT, pb.BanParentRequest, pb.BanParentResponse, self._handle_ban)
 
     async def cancel_task_and_descendants(self, task: Task, reason: str, wait_for_completion: bool) -> None:
@@ -83,9 +82,7 @@ class TaskCancellationService:
                 self.cancel_in_background(task, CHANNEL_CLOSED)
 
     async def stop(self) -> None:
-        for background in list(self._background):
-            background.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self._background.close()
 
     async def _completion(self, task: Task) -> None:
         await asyncio.gather(self._task_manager.wait_for_removal(task), self._task_manager.wait_for_children(task))
@@ -104,7 +101,7 @@ class TaskCancellationService:
             log.debug("failed to remove the ban on children of [%s]: %s", parent, e)
 
     async def _send_to_nodes(self, node_ids: list[str], request: pb.BanParentRequest, timeout: float | None) -> None:
-        state = self._cluster_state()
+        state = self._cluster.state()
         targets = [state.nodes[n] for n in node_ids if n in state.nodes]
         results = await asyncio.gather(
             *(self._transport.send_request(n, BAN_PARENT, request, timeout=timeout) for n in targets),
@@ -134,7 +131,4 @@ class TaskCancellationService:
             log.debug("failed to ban the children of [%s]: %s", task.task_id, e)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        background = asyncio.ensure_future(coro)
-        self._background.add(background)
-        background.add_done_callback(self._background.discard)
-        return background
+        return self._background.spawn(coro)

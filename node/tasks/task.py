@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -81,6 +81,28 @@ class Task:
             return work.result()
         self.ensure_not_cancelled()
         return await work  # unreachable in practice: the work was cancelled without the task being cancelled
+
+    async def wait_unless_cancelled(self, futures: Iterable[asyncio.Future[Any]]) -> None:
+        """Waits for every future, but raises `task cancelled [reason]` as soon as this task is cancelled.
+
+        Unlike `run_unless_cancelled`, the futures are left running: work sent to other nodes ends through its
+        bans, as ES's cancellable fan-outs leave it.
+        """
+        pending = {f for f in futures if not f.done()}
+        if not pending or not self.cancellable:
+            if pending:
+                await asyncio.wait(pending)
+            self.ensure_not_cancelled()
+            return
+        cancelled = asyncio.ensure_future(self.cancelled_event.wait())
+        try:
+            while pending:
+                done, _ = await asyncio.wait(pending | {cancelled}, return_when=asyncio.FIRST_COMPLETED)
+                if cancelled in done:
+                    self.ensure_not_cancelled()
+                pending -= done
+        finally:
+            cancelled.cancel()
 
     def info(self, *, detailed: bool) -> TaskInfo:
         """An immutable snapshot; `running_time_in_nanos` is computed now, as ES does on every call."""

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from node.actions.node_selector import simple_match
+from node.common.regex import simple_match
 from node.errors import IllegalArgumentError, ResourceNotFoundError
 
 __all__ = ["FaultKind", "FaultRule", "FaultSpec", "LinkFaults", "parse_actions"]

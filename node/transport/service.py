@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from node.coordination.state import DiscoveryNode
+from node.cluster.state import DiscoveryNode
 from node.errors import (
     ElasticsearchError,
     NodeDisconnectedError,
@@ -36,7 +36,7 @@ from node.transport.faults import LinkFaults
 from node.transport.pb import transport_pb2 as pb
 from node.transport.pb import transport_pb2_grpc as pb_grpc
 
-__all__ = ["ActionHandler", "TransportService"]
+__all__ = ["ActionHandler", "BoundTransport", "TransportService"]
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +72,63 @@ class _Disconnected(Exception):
     """Internal marker: an in-flight call was abandoned because its target left the cluster."""
 
 
+class BoundTransport:
+    """The node's gRPC server, bound to its port but not yet serving (ES binds its transport before the node
+    knows its own `DiscoveryNode`, which carries the bound address)."""
+
+    def __init__(self, server: grpc.aio.Server, host: str, port: int) -> None:
+        self.server = server
+        self.host = host
+        self.port = port
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @classmethod
+    def bind(cls, host: str, ports: range) -> BoundTransport:
+        """Binds to the first free port of `ports` (port 0: ephemeral, chosen by the kernel).
+
+        Raises:
+            OSError: no port of the range could be bound.
+        """
+        server = grpc.aio.server(options=SERVER_OPTIONS)
+        for port in ports:
+            try:
+                bound = server.add_insecure_port(f"{host}:{port}")
+            except RuntimeError:
+                bound = 0
+            if bound:
+                return cls(server, host, bound)
+        raise OSError(f"failed to bind transport to {host}:{ports.start}-{ports.stop - 1}: no free port")
+
+
 class TransportService:
-    """Sends and serves node-to-node requests for one node."""
+    """Sends and serves node-to-node requests for one node.
+
+    It carries what every sender and handler needs, as ES's does: the node's `TaskManager` (every request
+    registers a task) and the local `DiscoveryNode` (built once, after binding).
+    """
 
     def __init__(
-        self, task_manager: TaskManager, local_node: Callable[[], DiscoveryNode], faults: LinkFaults | None = None
+        self,
+        bound: BoundTransport,
+        task_manager: TaskManager,
+        local_node: DiscoveryNode,
+        faults: LinkFaults | None = None,
     ) -> None:
-        self._task_manager = task_manager
+        self.task_manager = task_manager
+        self.local_node = local_node
         self.faults = faults if faults is not None else LinkFaults()
-        self._local_node = local_node
+        self._server = bound.server
         self._handlers: dict[str, ActionHandler[Any, Any]] = {}
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._stubs: dict[str, pb_grpc.TransportStub] = {}
+        # In-flight calls per node incarnation (ephemeral id): a restarted node keeps its id, not its calls.
         self._inflight: dict[str, set[grpc.aio.UnaryUnaryCall]] = defaultdict(set)
         self._disconnected: set[grpc.aio.UnaryUnaryCall] = set()
         self._request_ids = itertools.count(1)
-        self._server: grpc.aio.Server | None = None
+        pb_grpc.add_TransportServicer_to_server(_Servicer(self), self._server)
 
     # ---- registry ---------------------------------------------------------------------------------------
 
@@ -106,37 +147,17 @@ class TransportService:
             raise ValueError(f"action [{action}] is already registered")
         self._handlers[action] = ActionHandler(action, request_type, response_type, handler, cancellable, describe)
 
+    def registered_actions(self) -> list[str]:
+        return sorted(self._handlers)
+
     # ---- server -----------------------------------------------------------------------------------------
 
-    def bind(self, host: str, ports: range) -> int:
-        """Binds the gRPC server to the first free port of `ports` (port 0: ephemeral); returns the bound port.
-
-        Binding comes before `start` so the caller can register every action, which needs the bound address,
-        before the first request is served.
-        """
-        server = grpc.aio.server(options=SERVER_OPTIONS)
-        pb_grpc.add_TransportServicer_to_server(_Servicer(self), server)
-        bound = 0
-        for port in ports:
-            try:
-                bound = server.add_insecure_port(f"{host}:{port}")
-            except RuntimeError:
-                bound = 0
-            if bound:
-                break
-        if not bound:
-            raise OSError(f"failed to bind transport to {host}:{ports.start}-{ports.stop - 1}: no free port")
-        self._server = server
-        return bound
-
     async def start(self) -> None:
-        if self._server is None:
-            raise RuntimeError("bind() first")
+        """Starts serving; every action is registered by now (the composition root registers before starting)."""
         await self._server.start()
 
     async def stop(self, grace: float = 0.5) -> None:
-        if self._server is not None:
-            await self._server.stop(grace)
+        await self._server.stop(grace)
         for channel in list(self._channels.values()):
             await channel.close()
         self._channels.clear()
@@ -165,7 +186,7 @@ class TransportService:
         handler = self._handlers[action]
         parent_id = parent.task_id if parent is not None else TaskId.UNSET
         headers = dict(parent.headers) if parent is not None else {}
-        local = self._local_node()
+        local = self.local_node
         if node.id == local.id:
             return await self._handle(handler, request, TaskType.DIRECT, parent_id, headers)
         envelope = pb.TransportRequest(
@@ -176,7 +197,7 @@ class TransportService:
             source_node_id=local.id,
         )
         call = self._call(node.transport_address, envelope, timeout)
-        inflight = self._inflight[node.id]
+        inflight = self._inflight[node.ephemeral_id]
         inflight.add(call)
         request_id = next(self._request_ids)
         try:
@@ -197,7 +218,7 @@ class TransportService:
     async def send_to_address(self, address: str, action: str, request: Message, *, timeout: float) -> Any:
         """Sends a request to a transport address whose node is not known yet (discovery, handshakes)."""
         handler = self._handlers[action]
-        local = self._local_node()
+        local = self.local_node
         envelope = pb.TransportRequest(
             action=action, payload=request.SerializeToString(), source_node_id=local.id
         )
@@ -209,7 +230,7 @@ class TransportService:
 
     def disconnect(self, node: DiscoveryNode) -> None:
         """Fails every in-flight request to `node` and closes its channel; called when it leaves the cluster."""
-        for call in list(self._inflight.pop(node.id, ())):
+        for call in list(self._inflight.pop(node.ephemeral_id, ())):
             self._disconnected.add(call)
             call.cancel()
         self._stubs.pop(node.transport_address, None)
@@ -266,7 +287,7 @@ class TransportService:
         parent: TaskId,
         headers: Mapping[str, str],
     ) -> Any:
-        task = self._task_manager.register(
+        task = self.task_manager.register(
             type=task_type,
             action=handler.action,
             description=handler.describe(request) if handler.describe is not None else "",
@@ -277,7 +298,7 @@ class TransportService:
         try:
             return await handler.handler(task, request)
         finally:
-            self._task_manager.unregister(task)
+            self.task_manager.unregister(task)
 
     async def handle_envelope(self, envelope: pb.TransportRequest) -> pb.TransportResponse:
         handler = self._handlers.get(envelope.action)

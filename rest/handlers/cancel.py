@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from node.actions.cancel_tasks import CancelTasksRequest
-from node.actions.names import CANCEL_TASKS
+from node.actions.cancel_tasks import CancelTasksAction, CancelTasksRequest
 from node.tasks.task_id import TaskId
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.params import parse_group_by
 from rest.render import render_list_tasks, task_failure
 
@@ -16,7 +15,6 @@ __all__ = ["cancel_tasks"]
 
 async def cancel_tasks(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     cancel_request = CancelTasksRequest(
         target_task_id=TaskId.parse(request.match_info.get("task_id")),
@@ -29,10 +27,9 @@ async def cancel_tasks(request: web.Request) -> web.Response:
     human = req.human
     p.check_unrecognized()
     cancel_request.validate()
-    async with rest_task(request, CANCEL_TASKS, cancellable=False, description=cancel_request.description()) as task:
-        result = await node.cancel_tasks.execute(task, cancel_request)
+    result = await rest_client(request).execute(CancelTasksAction, cancel_request)
     body = render_list_tasks(
-        node.cluster_state(),
+        cluster_state(request),
         result.tasks_by_node,
         group_by=group_by,
         human=human,

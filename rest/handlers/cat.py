@@ -8,12 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
-from node.actions.names import NODES_INFO
+from node.actions.nodes_info import NodesInfoAction, NodesInfoRequest
+from node.common.roles import abbreviate_roles
 from node.human import format_duration_nanos
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Column, cat_response
 
-__all__ = ["cat_index", "cat_master", "cat_nodes", "role_abbreviations"]
+__all__ = ["cat_index", "cat_master", "cat_nodes"]
 
 CAT_ENDPOINTS = (  # in ES's handler registration order (ActionModule)
     "/_cat/shards",
@@ -25,29 +26,6 @@ CAT_ENDPOINTS = (  # in ES's handler registration order (ActionModule)
     "/_cat/indices/{index}",
 )
 
-# ES DiscoveryNodeRole#roleNameAbbreviation
-_ROLE_ABBREVIATIONS = {
-    "data": "d",
-    "data_cold": "c",
-    "data_content": "s",
-    "data_frozen": "f",
-    "data_hot": "h",
-    "data_warm": "w",
-    "index": "I",
-    "ingest": "i",
-    "master": "m",
-    "ml": "l",
-    "remote_cluster_client": "r",
-    "search": "S",
-    "transform": "t",
-    "voting_only": "v",
-}
-
-
-def role_abbreviations(roles: list[str] | tuple[str, ...]) -> str:
-    """`dim` for data, ingest and master; `-` for a coordinating-only node."""
-    letters = sorted(_ROLE_ABBREVIATIONS.get(r, "") for r in roles)
-    return "".join(letters) or "-"
 
 
 async def cat_index(request: web.Request) -> web.Response:
@@ -97,7 +75,6 @@ def _percent(part: int, whole: int) -> int:
 
 async def cat_nodes(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     table = CatTable(columns=NODES_COLUMNS)
     if req.params.bool("help", False):  # ES reads nothing else for help, so other parameters are unrecognized
         req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
@@ -105,9 +82,8 @@ async def cat_nodes(request: web.Request) -> web.Response:
     full_id = req.params.bool("full_id", False)
     req.params.consume("local", "master_timeout", "include_unloaded_segments")
     req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-    async with rest_task(request, NODES_INFO, cancellable=True) as task:
-        result = await node.nodes_info.execute(task, [], ["process", "http", "os"], None)
-    state = node.cluster_state()
+    result = await rest_client(request).execute(NodesInfoAction, NodesInfoRequest(metrics=("process", "http", "os")))
+    state = cluster_state(request)
     total, used = _memory()
     loads = os.getloadavg()
     now_ms = time.time_ns() // 1_000_000
@@ -132,7 +108,7 @@ async def cat_nodes(request: web.Request) -> web.Response:
                 "load_5m": f"{loads[1]:.2f}",
                 "load_15m": f"{loads[2]:.2f}",
                 "uptime": _uptime(now_ms - started),
-                "node.role": role_abbreviations(discovered.roles),
+                "node.role": abbreviate_roles(discovered.roles),
                 "master": "*" if discovered.id == state.master_node_id else "-",
                 "name": discovered.name,
             }
@@ -155,14 +131,13 @@ MASTER_COLUMNS = (
 
 async def cat_master(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     table = CatTable(columns=MASTER_COLUMNS)
     if req.params.bool("help", False):
         req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
         return cat_response(table, req.params, request.headers.get("Accept"))
     req.params.consume("local", "master_timeout")
     req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-    master = node.cluster_state().master
+    master = cluster_state(request).master
     row = (
         {"id": master.id, "host": master.host, "ip": master.ip, "node": master.name}
         if master is not None

@@ -16,13 +16,13 @@ from typing import Any
 
 from aiohttp import web
 
-from node.actions.names import INDICES_STATS
+from node.actions.indices_stats import IndicesStatsAction, IndicesStatsRequest
 from node.data.allocation import copies_of, routing_view
 from node.data.health import cluster_health
 from node.data.index_metadata import IndexMetadata, indices_of
 from node.data.index_resolver import IndicesOptions, resolve_indices
 from node.human import format_iso_millis, format_java_double
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, cat_response
 from rest.handlers.indices import indices_options
 from rest.params import Params, split_by_comma
@@ -97,12 +97,9 @@ def _selected(request: web.Request, indices: Mapping[str, IndexMetadata], option
 
 
 async def _copy_docs(request: web.Request, indices: Mapping[str, IndexMetadata], names: list[str]) -> dict[Any, int]:
-    node = serving_node(request)
     chosen = [indices[n] for n in names if indices[n].uuid != "_na_"]
-    async with rest_task(request, INDICES_STATS, cancellable=True) as task:
-        stats = await node.data.indices_stats.execute(
-            task, [i.uuid for i in chosen], {i.uuid: i.number_of_shards for i in chosen}
-        )
+    stats_request = IndicesStatsRequest({i.uuid: i.number_of_shards for i in chosen})
+    stats = await rest_client(request).execute(IndicesStatsAction, stats_request)
     return stats.docs
 
 
@@ -115,13 +112,12 @@ async def cat_indices(request: web.Request) -> web.Response:
     if helped is not None:
         return helped
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     options = indices_options(p)
     health_filter = p.str("health")
     p.consume("local", "master_timeout", "include_unloaded_segments", "pri")
     p.check_unrecognized(CAT_RESPONSE_PARAMS)
-    state = node.cluster_state()
+    state = cluster_state(request)
     metadata = routing_view(state.metadata, set(state.nodes))
     indices = indices_of(metadata)
     names = _selected(request, indices, options)
@@ -169,11 +165,10 @@ async def cat_shards(request: web.Request) -> web.Response:
     if helped is not None:
         return helped
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     p.consume("local", "master_timeout")
     p.check_unrecognized(CAT_RESPONSE_PARAMS)
-    state = node.cluster_state()
+    state = cluster_state(request)
     metadata = routing_view(state.metadata, set(state.nodes))
     indices = indices_of(metadata)
     names = _selected(request, indices, IndicesOptions(expand_hidden=True))

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Sequence
 
 from aiohttp import web
 
-from node.actions.names import LIST_TASKS
-from node.coordination.state import ClusterState
+from node.actions.list_tasks import ListTasksAction
+from node.cluster.state import ClusterState
 from node.human import format_hms
 from node.tasks.task import TaskInfo
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, Duration, cat_response
 from rest.handlers.tasks import parse_list_tasks_request
 from rest.render import TaskGroup, task_groups
@@ -121,8 +121,6 @@ async def cat_tasks(request: web.Request) -> web.Response:
         return cat_response(CatTable(columns=tasks_columns(detailed=detailed)), params, request.headers.get("Accept"))
     list_request = parse_list_tasks_request(params)
     params.check_unrecognized(CAT_RESPONSE_PARAMS)
-    node = serving_node(request)
-    async with rest_task(request, LIST_TASKS, cancellable=True) as task:
-        result = await node.list_tasks.execute(task, list_request)
-    table = build_tasks_table(result.all_tasks(), node.cluster_state(), detailed=list_request.detailed)
+    result = await rest_client(request).execute(ListTasksAction, list_request)
+    table = build_tasks_table(result.all_tasks(), cluster_state(request), detailed=list_request.detailed)
     return cat_response(table, params, request.headers.get("Accept"))

@@ -14,14 +14,15 @@ import time
 
 from aiohttp import web
 
-from node.actions.bulk import BulkOptions, ItemOutcome, render_bulk_response
-from node.actions.names import BULK, DELETE_DOCUMENT, GET_DOCUMENT, INDEX_DOCUMENT
-from node.data.bulk_request import BulkItem, describe_bulk, parse_bulk, source_error, validate_bulk
+from node.actions.bulk import BulkAction, BulkOptions, BulkRequest, DeleteAction, IndexAction, ItemOutcome
+from node.actions.get import GetAction, GetRequest
+from node.data.bulk_request import BulkItem, parse_bulk, source_error, validate_bulk
 from node.data.json_body import required_body
 from node.errors import ActionRequestValidationError, IllegalArgumentError
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import rest_client, rest_request
 from rest.handlers.indices import reject_shadowed_path
 from rest.params import Params
+from rest.render import render_bulk_response
 
 __all__ = ["bulk", "create_document", "delete_document", "document_exists", "get_document", "index_document"]
 
@@ -41,7 +42,6 @@ async def bulk(request: web.Request) -> web.Response:
     if "index" in request.match_info:
         reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     options = _write_options(p)
     routing = p.str("routing")
@@ -50,8 +50,7 @@ async def bulk(request: web.Request) -> web.Response:
     items = parse_bulk(required_body(await request.read()), request.match_info.get("index"), routing)
     validate_bulk(items)
     started = time.monotonic()
-    async with rest_task(request, BULK, cancellable=False, description=describe_bulk(items)) as task:
-        outcomes = await node.data.bulk.execute(task, items, options)
+    outcomes = await rest_client(request).execute(BulkAction, BulkRequest(tuple(items), options))
     return req.respond(render_bulk_response(outcomes, int((time.monotonic() - started) * 1000)))
 
 
@@ -79,7 +78,6 @@ def _single_response(outcome: ItemOutcome, request: web.Request) -> web.Response
 async def _index(request: web.Request, create: bool) -> web.Response:
     reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     options = _write_options(p)
     routing = p.str("routing")
@@ -98,8 +96,7 @@ async def _index(request: web.Request, create: bool) -> web.Response:
     item = BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source)
     validate_bulk([item])
     description = f"index {{[{index}][{doc_id}], source[{_source_description(source)}]}}"
-    async with rest_task(request, INDEX_DOCUMENT, cancellable=False, description=description) as task:
-        (outcome,) = await node.data.bulk.execute(task, [item], options)
+    (outcome,) = await rest_client(request).execute(IndexAction, BulkRequest((item,), options, description))
     return _single_response(outcome, request)
 
 
@@ -114,7 +111,6 @@ async def create_document(request: web.Request) -> web.Response:
 async def delete_document(request: web.Request) -> web.Response:
     reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     options = _write_options(p)
     routing = p.str("routing")
@@ -122,10 +118,8 @@ async def delete_document(request: web.Request) -> web.Response:
     p.check_unrecognized()
     index, doc_id = request.match_info["index"], request.match_info["id"]
     item = BulkItem("delete", index, doc_id, routing)
-    async with rest_task(
-        request, DELETE_DOCUMENT, cancellable=False, description=f"delete {{[{index}][{doc_id}]}}"
-    ) as task:
-        (outcome,) = await node.data.bulk.execute(task, [item], options)
+    delete = BulkRequest((item,), options, f"delete {{[{index}][{doc_id}]}}")
+    (outcome,) = await rest_client(request).execute(DeleteAction, delete)
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None
@@ -135,7 +129,6 @@ async def delete_document(request: web.Request) -> web.Response:
 async def _get(request: web.Request) -> tuple[int, dict[str, object]]:
     reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     routing = p.str("routing")
     p.consume(
@@ -144,8 +137,7 @@ async def _get(request: web.Request) -> tuple[int, dict[str, object]]:
     )  # fmt: skip
     p.check_unrecognized()
     index, doc_id = request.match_info["index"], request.match_info["id"]
-    async with rest_task(request, GET_DOCUMENT, cancellable=False) as task:
-        body = await node.data.get.execute(task, index, doc_id, routing)
+    body = await rest_client(request).execute(GetAction, GetRequest(index, doc_id, routing))
     return (200 if body["found"] else 404), body
 
 

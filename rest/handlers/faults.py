@@ -35,10 +35,10 @@ from typing import Any
 
 from aiohttp import web
 
-from node.coordination.state import DiscoveryNode
+from node.cluster.state import DiscoveryNode
 from node.errors import ElasticsearchError, IllegalArgumentError
 from node.transport.faults import FaultKind, FaultSpec, parse_actions
-from rest.app_keys import rest_request, serving_node
+from rest.app_keys import cluster_state, rest_request, services
 from rest.params import parse_time_value
 
 __all__ = ["add_fault", "heal_faults", "list_faults", "parse_body", "parse_fault", "remove_fault"]
@@ -154,7 +154,7 @@ def parse_fault(body: Mapping[str, Any], lookup: Callable[[str], DiscoveryNode |
 
 
 def _lookup(request: web.Request) -> Callable[[str], DiscoveryNode | None]:
-    state = serving_node(request).cluster_state()
+    state = cluster_state(request)
 
     def lookup(name_or_address: str) -> DiscoveryNode | None:
         by_name = state.node_by_name(name_or_address)
@@ -168,31 +168,31 @@ def _lookup(request: web.Request) -> Callable[[str], DiscoveryNode | None]:
 async def list_faults(request: web.Request) -> web.Response:
     req = rest_request(request)
     req.params.check_unrecognized()
-    node = serving_node(request)
-    return req.respond({"node": node.config.name, "faults": node.faults.to_json()})
+    transport = services(request).transport
+    return req.respond({"node": transport.local_node.name, "faults": transport.faults.to_json()})
 
 
 async def add_fault(request: web.Request) -> web.Response:
     req = rest_request(request)
     req.params.check_unrecognized()
-    node = serving_node(request)
+    transport = services(request).transport
     spec = parse_fault(parse_body(await request.read()), _lookup(request))
-    if spec.target == node.local_node.transport_address:
+    if spec.target == transport.local_node.transport_address:
         # A node's requests to itself never touch the network (the `direct` path), so no rule could affect them.
         raise IllegalArgumentError(f"[target] must be another node, not this node itself [{spec.target}]")
-    rule = node.faults.add(spec)
-    return req.respond({"acknowledged": True, "fault": node.faults.render(rule)})
+    rule = transport.faults.add(spec)
+    return req.respond({"acknowledged": True, "fault": transport.faults.render(rule)})
 
 
 async def remove_fault(request: web.Request) -> web.Response:
     req = rest_request(request)
     req.params.check_unrecognized()
-    removed = serving_node(request).faults.remove(request.match_info["fault_id"])
+    removed = services(request).transport.faults.remove(request.match_info["fault_id"])
     return req.respond({"acknowledged": True, "removed": [rule.id for rule in removed]})
 
 
 async def heal_faults(request: web.Request) -> web.Response:
     req = rest_request(request)
     req.params.check_unrecognized()
-    healed = serving_node(request).faults.heal()
+    healed = services(request).transport.faults.heal()
     return req.respond({"acknowledged": True, "healed": [rule.id for rule in healed]})

@@ -12,14 +12,23 @@ from typing import Any
 
 from aiohttp import web
 
-from node.actions.indices_admin import parse_wait_for_active_shards
-from node.actions.names import CREATE_INDEX, DELETE_INDEX, GET_INDEX, REFRESH
+from node.actions.indices_admin import (
+    CreateIndexAction,
+    CreateIndexRequest,
+    DeleteIndexAction,
+    DeleteIndexRequest,
+    GetIndexAction,
+    GetIndexRequest,
+    parse_wait_for_active_shards,
+)
+from node.actions.refresh import RefreshAction, RefreshRequest
+from node.common.time_value import TimeValue
 from node.data.cluster_settings import nested
-from node.data.index_metadata import indices_of, parse_create_index_body
+from node.data.index_metadata import IndexMetadata, indices_of, parse_create_index_body
 from node.data.index_resolver import IndicesOptions, parse_expand_wildcards, resolve_indices
 from node.data.json_body import parse_json_object
 from node.errors import ElasticsearchError
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.params import Params, split_by_comma
 
 __all__ = [
@@ -70,50 +79,51 @@ def indices_options(params: Params, *, allow_no_indices: bool = True) -> Indices
     )
 
 
-def _seconds(params: Params, name: str, default: float) -> float:
+_DEFAULT_TIMEOUT = TimeValue(30, "s")
+
+
+def _timeout(params: Params, name: str) -> TimeValue:
     value = params.time(name)
-    return value.seconds if value is not None and value.millis >= 0 else default
+    return value if value is not None and value.millis >= 0 else _DEFAULT_TIMEOUT
 
 
 async def create_index(request: web.Request) -> web.Response:
     reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     name = request.match_info["index"]
     wait_for_active_shards = parse_wait_for_active_shards(p.str("wait_for_active_shards"))
-    timeout = _seconds(p, "timeout", 30.0)
-    master_timeout = _seconds(p, "master_timeout", 30.0)
+    timeout = _timeout(p, "timeout")
+    master_timeout = _timeout(p, "master_timeout")
     p.check_unrecognized()
     settings = parse_create_index_body(parse_json_object(await request.read()))
-    async with rest_task(request, CREATE_INDEX, cancellable=False) as task:
-        body = await node.data.indices_admin.create_index(
-            task, name, settings, wait_for_active_shards=wait_for_active_shards, timeout=timeout,
-            master_timeout=master_timeout,
-        )  # fmt: skip
-    return req.respond(body)
+    create = CreateIndexRequest(
+        index=name, settings=settings, wait_for_active_shards=wait_for_active_shards, timeout=timeout,
+        master_timeout=master_timeout,
+    )  # fmt: skip
+    return req.respond(await rest_client(request).execute(CreateIndexAction, create))
 
 
 async def delete_index(request: web.Request) -> web.Response:
     reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
-    expressions = split_by_comma(request.match_info["index"])
+    expressions = tuple(split_by_comma(request.match_info["index"]))
     options = indices_options(p, allow_no_indices=False)
     p.consume("timeout")
-    master_timeout = _seconds(p, "master_timeout", 30.0)
+    master_timeout = _timeout(p, "master_timeout")
     p.check_unrecognized()
-    async with rest_task(request, DELETE_INDEX, cancellable=False) as task:
-        body = await node.data.indices_admin.delete_indices(task, expressions, options, master_timeout=master_timeout)
-    return req.respond(body)
+    delete = DeleteIndexRequest(
+        indices=expressions, ignore_unavailable=options.ignore_unavailable,
+        allow_no_indices=options.allow_no_indices, master_timeout=master_timeout,
+    )  # fmt: skip
+    return req.respond(await rest_client(request).execute(DeleteIndexAction, delete))
 
 
-def _index_body(node: Any, names: list[str], flat: bool) -> dict[str, Any]:
-    indices = indices_of(node.cluster_state().metadata)
+def _index_body(indices: list[IndexMetadata], flat: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in names:
-        index = indices[name]
+    for index in indices:
+        name = index.name
         settings = dict(index.settings)
         out[name] = {
             "aliases": {},
@@ -126,27 +136,23 @@ def _index_body(node: Any, names: list[str], flat: bool) -> dict[str, Any]:
 async def get_index(request: web.Request) -> web.Response:
     reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     options = indices_options(p)
     flat = p.bool("flat_settings", False)
     p.consume("include_defaults", "local", "master_timeout", "features")
     p.check_unrecognized()
-    async with rest_task(request, GET_INDEX, cancellable=True):
-        indices = indices_of(node.cluster_state().metadata)
-        names = resolve_indices(split_by_comma(request.match_info["index"]), indices, options)
-    return req.respond(_index_body(node, names, flat))
+    get = GetIndexRequest(tuple(split_by_comma(request.match_info["index"])), options)
+    return req.respond(_index_body(await rest_client(request).execute(GetIndexAction, get), flat))
 
 
 async def index_exists(request: web.Request) -> web.Response:
     reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     options = indices_options(p)
     p.consume("flat_settings", "include_defaults", "local", "master_timeout")
     p.check_unrecognized()
-    indices = indices_of(node.cluster_state().metadata)
+    indices = indices_of(cluster_state(request).metadata)
     try:
         found = bool(resolve_indices(split_by_comma(request.match_info["index"]), indices, options))
     except ElasticsearchError:  # HEAD answers with a status only: a missing index is a bare 404
@@ -159,11 +165,7 @@ async def refresh(request: web.Request) -> web.Response:
     if "index" in request.match_info:
         reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     options = indices_options(req.params)
     req.params.check_unrecognized()
-    indices = indices_of(node.cluster_state().metadata)
-    names = resolve_indices(split_by_comma(request.match_info.get("index")), indices, options)
-    async with rest_task(request, REFRESH, cancellable=False) as task:
-        body = await node.data.refresh.execute(task, names)
-    return req.respond(body)
+    refresh_request = RefreshRequest(tuple(split_by_comma(request.match_info.get("index"))), options)
+    return req.respond(await rest_client(request).execute(RefreshAction, refresh_request))

@@ -9,9 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from node.actions.names import NODES_INFO
-from node.actions.nodes_info import ALLOWED_METRICS
-from rest.app_keys import rest_request, rest_task, serving_node
+from node.actions.nodes_info import ALLOWED_METRICS, NodesInfoAction, NodesInfoRequest
+from rest.app_keys import rest_client, rest_request, services
 from rest.params import unrecognized
 
 __all__ = ["nodes_info"]
@@ -36,7 +35,6 @@ def _targets(request: web.Request) -> tuple[list[str], list[str]]:
 
 async def nodes_info(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     selectors, metrics = _targets(request)
     timeout = req.params.time("timeout")
     req.params.consume("flat_settings", "master_timeout")
@@ -44,10 +42,7 @@ async def nodes_info(request: web.Request) -> web.Response:
     if invalid:
         raise unrecognized(request.path, invalid, ALLOWED_METRICS, "metric")
     req.params.check_unrecognized()
-    async with rest_task(request, NODES_INFO, cancellable=True) as task:
-        result = await node.nodes_info.execute(
-            task, selectors, metrics, timeout.millis / 1000 if timeout is not None else None
-        )
+    result = await rest_client(request).execute(NodesInfoAction, NodesInfoRequest(selectors, metrics, timeout))
     header: dict[str, Any] = {
         "total": len(result.infos) + len(result.failures),
         "successful": len(result.infos),
@@ -55,5 +50,5 @@ async def nodes_info(request: web.Request) -> web.Response:
     }
     if result.failures:
         header["failures"] = [f.to_dict() for f in result.failures]
-    body = {"_nodes": header, "cluster_name": node.config.cluster_name, "nodes": result.infos}
+    body = {"_nodes": header, "cluster_name": services(request).config.cluster_name, "nodes": result.infos}
     return req.respond(body)

@@ -14,16 +14,17 @@ from typing import Any
 
 from aiohttp import web
 
-from node.actions.names import DELETE_BY_QUERY, RETHROTTLE, UPDATE_BY_QUERY
-from node.actions.names import REINDEX as REINDEX_ACTION
-from node.actions.reindex import DEFAULT_SCROLL_MILLIS, BulkByScrollRequest
+from node.actions.reindex import BULK_BY_SCROLL_ACTIONS, DEFAULT_SCROLL_MILLIS, BulkByScrollRequest
+from node.actions.rethrottle import RethrottleAction, RethrottleRequest
+from node.common.action_names import DELETE_BY_QUERY, UPDATE_BY_QUERY
+from node.common.action_names import REINDEX as REINDEX_ACTION
 from node.data.bulk_by_scroll import UNLIMITED, parse_requests_per_second, parse_slices, render_response
 from node.data.errors import XContentParseError
 from node.data.json_body import parse_json_object
 from node.data.search_request import ParsingError
 from node.errors import IllegalArgumentError
 from node.tasks.task_id import TaskId
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.handlers.indices import indices_options, reject_shadowed_path
 from rest.params import Params, parse_group_by, split_by_comma
 from rest.render import render_list_tasks, task_failure
@@ -89,15 +90,12 @@ async def _run(
     request: web.Request, bbs: BulkByScrollRequest, wait: bool, *, created: bool, updated: bool
 ) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     bbs.validate()
+    action = BULK_BY_SCROLL_ACTIONS[bbs.action]
     if not wait:
-        task = node.data.reindex.start(bbs, req.headers)
+        task = rest_client(request).start(action, bbs)
         return req.respond({"task": str(task.task_id)})
-    async with rest_task(request, bbs.action, cancellable=True, description=bbs.description()) as task:
-        result = await node.data.reindex.execute(task, bbs)
-    if result.error is not None:
-        raise result.error
+    result = await rest_client(request).execute(action, bbs)
     status = result.status.with_slice(None)
     body = render_response(
         result.took_nanos, result.timed_out, status, result.failures, human=req.human, created=created, updated=updated
@@ -193,7 +191,6 @@ async def delete_by_query(request: web.Request) -> web.Response:
 
 async def rethrottle(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     rps = parse_requests_per_second(p.str("requests_per_second"))
     group_by = parse_group_by(p.str("group_by"))
@@ -202,14 +199,15 @@ async def rethrottle(request: web.Request) -> web.Response:
     if rps is None:
         raise IllegalArgumentError("requests_per_second is a required parameter")
     target = TaskId.parse(request.match_info["task_id"])
-    async with rest_task(request, RETHROTTLE, cancellable=False) as task:
-        result = await node.data.rethrottle.execute(task, rps, target=target)
+    result = await rest_client(request).execute(
+        RethrottleAction, RethrottleRequest(target_task_id=target, requests_per_second=rps)
+    )
     body = render_list_tasks(
-        node.cluster_state(),
+        cluster_state(request),
         result.tasks_by_node,
         group_by=group_by,
         human=human,
         failures=result.node_failures,
-        task_failures=[task_failure(task_id, node_id, error) for task_id, node_id, error in result.task_failures],
+        task_failures=[task_failure(f.task_id, f.node_id, f.error) for f in result.task_failures],
     )
     return req.respond(body)

@@ -6,12 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
+from node.actions.main import MainAction, MainRequest
 from node.actions.nodes_info import build_hash
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import rest_client, rest_request, services
 
 __all__ = ["info", "ping"]
 
-MAIN_ACTION = "cluster:monitor/main"
 
 # Lucene release shipped with each ES minor, for `version.lucene_version`.
 _LUCENE = {"9.0": "10.1.0", "9.1": "10.2.2", "9.2": "10.3.1", "8.19": "9.12.2", "8.18": "9.12.1", "8.17": "9.12.0"}
@@ -36,17 +36,16 @@ def version_block(number: str) -> dict[str, Any]:
 
 async def info(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     req.params.check_unrecognized()
-    async with rest_task(request, MAIN_ACTION, cancellable=False):
-        state = node.cluster_state()
-        body = {
-            "name": node.config.name,
-            "cluster_name": node.config.cluster_name,
-            "cluster_uuid": state.cluster_uuid,
-            "version": version_block(node.config.es_version),
-            "tagline": "You Know, for Search",
-        }
+    state = await rest_client(request).execute(MainAction, MainRequest())
+    config = services(request).config
+    body = {
+        "name": config.name,
+        "cluster_name": config.cluster_name,
+        "cluster_uuid": state.cluster_uuid,
+        "version": version_block(config.es_version),
+        "tagline": "You Know, for Search",
+    }
     return req.respond(body)
 
 

@@ -3,7 +3,7 @@
 
 A search registers the cancellable `indices:data/read/search` task with ES's description; so does `_count`, which
 ES runs as a search of `{"size":0,"track_total_hits":2147483647}`. Closing the HTTP connection cancels the task
-(`rest_task`), and through bans its shard tasks.
+(`RestClient`), and through bans its shard tasks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
-from node.actions.names import CLEAR_SCROLL, SCROLL, SEARCH
+from node.actions.search import (
+    ClearScrollAction,
+    ClearScrollRequest,
+    SearchAction,
+    SearchScrollAction,
+    SearchScrollRequest,
+)
 from node.data.json_body import parse_json_object
 from node.data.search_request import (
     TRACK_ALL,
@@ -24,7 +30,7 @@ from node.data.search_request import (
 )
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 from node.human import format_duration_nanos
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import rest_client, rest_request
 from rest.handlers.indices import indices_options, reject_shadowed_path
 from rest.params import Params, parse_time_value, split_by_comma
 
@@ -106,12 +112,9 @@ async def search(request: web.Request) -> web.Response:
     if "index" in request.match_info:
         reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     search_request = parse_search_request(request, req.params, await request.read())
     req.params.check_unrecognized()
-    async with rest_task(request, SEARCH, cancellable=True, description=search_request.description()) as task:
-        body = await node.data.search.execute(task, search_request)
-    return req.respond(body)
+    return req.respond(await rest_client(request).execute(SearchAction, search_request))
 
 
 async def count(request: web.Request) -> web.Response:
@@ -119,7 +122,6 @@ async def count(request: web.Request) -> web.Response:
     if "index" in request.match_info:
         reject_shadowed_path(request)
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     raw = await request.read()
     body = parse_json_object(raw)
@@ -144,8 +146,7 @@ async def count(request: web.Request) -> web.Response:
         preference=p.str("preference"),
     )
     p.check_unrecognized()
-    async with rest_task(request, SEARCH, cancellable=True, description=search_request.description()) as task:
-        response = await node.data.search.execute(task, search_request)
+    response = await rest_client(request).execute(SearchAction, search_request)
     shards = {k: v for k, v in response["_shards"].items()}
     return req.respond({"count": response["hits"]["total"]["value"], "_shards": shards})
 
@@ -158,7 +159,6 @@ def _scroll_params(request: web.Request, params: Params, body: Mapping[str, Any]
 
 async def scroll(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     body = parse_json_object(await request.read())
     scroll_id, keep_alive_text = _scroll_params(request, p, body)
@@ -167,17 +167,16 @@ async def scroll(request: web.Request) -> web.Response:
     if not scroll_id:
         raise ActionRequestValidationError("scrollId is missing")
     keep_alive = parse_time_value(str(keep_alive_text), "scroll") if keep_alive_text is not None else None
-    keep_alive_millis = keep_alive.millis if keep_alive is not None else 0
-    keep_alive_text_rendered = format_duration_nanos(keep_alive.nanos) if keep_alive is not None else "null"
-    description = f"scrollId[{scroll_id}], scroll[Scroll{{keepAlive={keep_alive_text_rendered}}}]"
-    async with rest_task(request, SCROLL, cancellable=True, description=description) as task:
-        response = await node.data.search.scroll(task, scroll_id, keep_alive_millis)
-    return req.respond(response)
+    scroll_request = SearchScrollRequest(
+        scroll_id,
+        keep_alive.millis if keep_alive is not None else 0,
+        format_duration_nanos(keep_alive.nanos) if keep_alive is not None else None,
+    )
+    return req.respond(await rest_client(request).execute(SearchScrollAction, scroll_request))
 
 
 async def clear_scroll(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     body = parse_json_object(await request.read())
     req.params.check_unrecognized()
     ids: Any = request.match_info.get("scroll_id") or body.get("scroll_id")
@@ -185,6 +184,5 @@ async def clear_scroll(request: web.Request) -> web.Response:
     if not scroll_ids:
         raise ActionRequestValidationError("no scroll ids specified")
     scroll_ids = [s for s in scroll_ids if s != "_all"]
-    async with rest_task(request, CLEAR_SCROLL, cancellable=False) as task:
-        response = await node.data.search.clear_scroll(task, scroll_ids)
+    response = await rest_client(request).execute(ClearScrollAction, ClearScrollRequest(tuple(scroll_ids)))
     return req.respond(response)

@@ -13,10 +13,15 @@ from typing import Any
 
 from aiohttp import web
 
-from node.actions.names import CLUSTER_GET_SETTINGS, CLUSTER_UPDATE_SETTINGS
+from node.actions.indices_admin import (
+    ClusterGetSettingsAction,
+    ClusterGetSettingsRequest,
+    ClusterUpdateSettingsAction,
+    ClusterUpdateSettingsRequest,
+)
 from node.data.cluster_settings import PERSISTENT_KEY, SETTINGS, TRANSIENT_KEY, SettingsUpdate, nested
 from node.data.json_body import parse_json_object
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import rest_client, rest_request
 
 __all__ = ["get_cluster_settings", "put_cluster_settings"]
 
@@ -36,14 +41,12 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 async def get_cluster_settings(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     flat_settings = p.bool("flat_settings", False)
     include_defaults = p.bool("include_defaults", False)
     p.consume("master_timeout", "timeout", "local")
     p.check_unrecognized()
-    async with rest_task(request, CLUSTER_GET_SETTINGS, cancellable=True):
-        metadata = node.cluster_state().metadata
+    metadata = await rest_client(request).execute(ClusterGetSettingsAction, ClusterGetSettingsRequest())
     body: dict[str, Any] = {
         "persistent": _render(metadata.get(PERSISTENT_KEY) or {}, flat_settings),
         "transient": _render(metadata.get(TRANSIENT_KEY) or {}, flat_settings),
@@ -57,15 +60,14 @@ async def get_cluster_settings(request: web.Request) -> web.Response:
 
 async def put_cluster_settings(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     p = req.params
     flat_settings = p.bool("flat_settings", False)
     p.consume("master_timeout", "timeout")
     p.check_unrecognized()
     source = parse_json_object(await request.read(), required=True)
     update = SettingsUpdate.parse({k: source[k] for k in ("persistent", "transient") if k in source})
-    async with rest_task(request, CLUSTER_UPDATE_SETTINGS, cancellable=False) as task:
-        body = await node.data.indices_admin.update_settings(task, update)
+    put = ClusterUpdateSettingsRequest(persistent=update.persistent, transient=update.transient)
+    body = await rest_client(request).execute(ClusterUpdateSettingsAction, put)
     if flat_settings:
         body["persistent"] = _render(_flatten(body["persistent"]), True)
         body["transient"] = _render(_flatten(body["transient"]), True)

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from node.actions.names import TEST_TASK
-from node.actions.test_tasks import TestTasksRequest
+from node.actions.test_tasks import TestTasksAction, TestTasksRequest
 from node.errors import IllegalArgumentError, NumberFormatError
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import rest_client, rest_request
 from rest.params import Params, TimeValue
 
 __all__ = ["SimTasksParams", "parse_sim_tasks_params", "start_test_tasks"]
@@ -82,14 +81,10 @@ def parse_sim_tasks_params(params: Params) -> SimTasksParams:
 
 async def start_test_tasks(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     parsed = parse_sim_tasks_params(req.params)
     req.params.check_unrecognized()
-    nodes = node.test_tasks.select_nodes(parsed.request)
+    client = rest_client(request)
     if not parsed.wait_for_completion:
-        task = node.test_tasks.start(parsed.request, nodes, req.headers)
+        task = client.start(TestTasksAction, parsed.request)
         return req.respond({"task": str(task.task_id)})
-    description = node.test_tasks.describe(nodes)
-    async with rest_task(request, TEST_TASK, cancellable=parsed.request.cancellable, description=description) as task:
-        body = await node.test_tasks.execute(task, parsed.request, nodes)
-    return req.respond(body)
+    return req.respond(await client.execute(TestTasksAction, parsed.request))

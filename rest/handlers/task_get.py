@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from node.actions.get_task import GetTaskRequest
-from node.actions.list_tasks import Timeout
-from node.actions.names import GET_TASK
+from node.actions.get_task import GetTaskAction, GetTaskRequest
 from node.tasks.task_id import TaskId
-from rest.app_keys import rest_request, rest_task, serving_node
+from rest.app_keys import rest_client, rest_request
 from rest.params import Params
 
 __all__ = ["get_task", "parse_get_task_request"]
@@ -26,16 +24,14 @@ def parse_get_task_request(task_id: str, params: Params) -> GetTaskRequest:
     return GetTaskRequest(
         task_id=parsed,
         wait_for_completion=wait_for_completion,
-        timeout=Timeout(timeout.millis, str(timeout)) if timeout is not None and timeout.millis >= 0 else None,
+        timeout=timeout if timeout is not None and timeout.millis >= 0 else None,
     )
 
 
 async def get_task(request: web.Request) -> web.Response:
     req = rest_request(request)
-    node = serving_node(request)
     get_request = parse_get_task_request(request.match_info["task_id"], req.params)
     human = req.human
     req.params.check_unrecognized()
-    async with rest_task(request, GET_TASK, cancellable=False) as task:
-        result = await node.get_task.execute(task, get_request)
+    result = await rest_client(request).execute(GetTaskAction, get_request)
     return req.respond(result.to_dict(human=human))

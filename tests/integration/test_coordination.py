@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from node.actions import names
+from node.cluster.state import ClusterState
+from node.common import action_names as names
 from node.coordination.coordination_state import NotMasterError
-from node.coordination.state import ClusterState
 from node.errors import ElasticsearchError
 from node.transport.faults import FaultKind
 from node.transport.pb import transport_pb2 as pb
@@ -31,8 +31,8 @@ async def test_three_nodes_bootstrap_and_elect_exactly_one_master(coordination_c
         assert len({s.cluster_uuid for s in states}) == 1
         uuid = states[0].cluster_uuid
         assert uuid != "_na_" and len(uuid) == 22
-        assert all(s.voting_config == frozenset(n.local.id for n in nodes) for s in states)
-        assert all(n.local.id in n.state.nodes for n in nodes)  # every node sees itself
+        assert all(s.voting_config == frozenset(n.local_node.id for n in nodes) for s in states)
+        assert all(n.local_node.id in n.state.nodes for n in nodes)  # every node sees itself
 
 
 async def test_on_applied_sees_states_in_version_order(coordination_cluster: ClusterFactory) -> None:
@@ -56,9 +56,9 @@ async def test_stopping_the_master_elects_another_in_a_higher_term(coordination_
         await master.stop()
         elapsed = await cluster.wait_until(
             lambda: all(
-                n.state.master_node_id in {s.local.id for s in survivors}
+                n.state.master_node_id in {s.local_node.id for s in survivors}
                 and n.state.term > old_term
-                and master.local.id not in n.state.nodes
+                and master.local_node.id not in n.state.nodes
                 for n in survivors
             ),
             what="a new master without the stopped one",
@@ -67,19 +67,19 @@ async def test_stopping_the_master_elects_another_in_a_higher_term(coordination_
         new_master = await cluster.wait_for_stable_master(survivors)
         assert new_master.coordinator.is_master
         # Auto-shrink keeps three voters: the two survivors are a majority of them, the dead node stays listed.
-        assert new_master.state.voting_config == frozenset(n.local.id for n in nodes)
+        assert new_master.state.voting_config == frozenset(n.local_node.id for n in nodes)
         assert elapsed < 5, elapsed
 
 
 async def test_a_single_node_bootstraps_alone(coordination_cluster: ClusterFactory) -> None:
     async with coordination_cluster() as cluster:
         [node] = await cluster.start(["solo"], seed_hosts=())
-        state = await node.coordinator.wait_for_state(lambda s: s.master_node_id == node.local.id, timeout=10)
+        state = await node.coordinator.wait_for_state(lambda s: s.master_node_id == node.local_node.id, timeout=10)
 
         assert state is not None
         assert node.coordinator.is_master
-        assert state.voting_config == frozenset({node.local.id})
-        assert set(state.nodes) == {node.local.id}
+        assert state.voting_config == frozenset({node.local_node.id})
+        assert set(state.nodes) == {node.local_node.id}
         assert state.term == 1 and state.version == 1
 
 
@@ -98,14 +98,14 @@ async def test_a_node_of_another_cluster_is_never_admitted(
             )
 
         # Ask directly, as the stranger's discovery does: the reason names the cluster that does not match.
-        request = pb.HandshakeRequest(cluster_name="other", sender=stranger.local.to_proto())
+        request = pb.HandshakeRequest(cluster_name="other", sender=stranger.local_node.to_proto())
         with pytest.raises(ElasticsearchError) as failure:
             await stranger.transport.send_to_address(nodes[0].address, names.HANDSHAKE, request, timeout=1)
         assert failure.value.reason == "handshake failed, mismatched cluster name [other]"
 
         # Several discovery rounds later nobody has admitted it, and it has no master.
         await asyncio.sleep(0.5)
-        assert all(stranger.local.id not in n.state.nodes for n in nodes)
+        assert all(stranger.local_node.id not in n.state.nodes for n in nodes)
         assert stranger.state.master_node_id is None
 
 
@@ -125,7 +125,7 @@ async def test_full_restart_keeps_the_cluster_uuid_and_voting_config(coordinatio
 
         assert after.cluster_uuid == before.cluster_uuid
         assert after.voting_config == before.voting_config
-        assert {n.local.id for n in second} == {n.local.id for n in first}
+        assert {n.local_node.id for n in second} == {n.local_node.id for n in first}
         assert after.term > before.term and after.version > before.version
 
 
@@ -140,9 +140,9 @@ async def test_a_node_without_initial_master_nodes_joins_through_one_seed(coordi
         await cluster.wait_for_stable_master(everyone)
 
         assert fourth.state.cluster_uuid == master.state.cluster_uuid
-        assert fourth.local.id in fourth.state.nodes
+        assert fourth.local_node.id in fourth.state.nodes
         # Four live master-eligible nodes: the configuration stays at the three nodes already in it.
-        assert fourth.state.voting_config == frozenset(n.local.id for n in nodes)
+        assert fourth.state.voting_config == frozenset(n.local_node.id for n in nodes)
 
 
 async def test_a_node_with_no_seeds_is_found_by_the_nodes_seeded_to_it(coordination_cluster: ClusterFactory) -> None:
@@ -153,7 +153,7 @@ async def test_a_node_with_no_seeds_is_found_by_the_nodes_seeded_to_it(coordinat
         master = await cluster.wait_for_stable_master([hub, spoke])
         # As in ES, two master-eligible nodes make a one-node voting configuration: the master's.
         await cluster.wait_until(
-            lambda: all(n.state.voting_config == frozenset({master.local.id}) for n in (hub, spoke)),
+            lambda: all(n.state.voting_config == frozenset({master.local_node.id}) for n in (hub, spoke)),
             what="the configuration to shrink to the master",
         )
 
@@ -167,7 +167,7 @@ async def test_two_more_master_nodes_grow_the_voting_config_to_five(coordination
         everyone = [*nodes, *more]
         await cluster.wait_for_stable_master(everyone)
         await cluster.wait_until(
-            lambda: all(n.state.voting_config == frozenset(m.local.id for m in everyone) for n in everyone),
+            lambda: all(n.state.voting_config == frozenset(m.local_node.id for m in everyone) for n in everyone),
             what="a voting configuration of five",
         )
 
@@ -177,14 +177,14 @@ async def test_a_restarted_node_replaces_its_old_entry(coordination_cluster: Clu
         nodes = await cluster.start(["node-1", "node-2", "node-3"])
         master = await cluster.wait_for_stable_master(nodes)
         follower = next(n for n in nodes if n is not master)
-        old_ephemeral = follower.local.ephemeral_id
+        old_ephemeral = follower.local_node.ephemeral_id
         await follower.stop()
 
         [restarted] = await cluster.start([follower.name], initial_master_nodes=())
-        assert restarted.local.id == follower.local.id and restarted.local.ephemeral_id != old_ephemeral
+        assert restarted.local_node.id == follower.local_node.id and restarted.local_node.ephemeral_id != old_ephemeral
         everyone = [n for n in nodes if n is not follower] + [restarted]
         await cluster.wait_for_stable_master(everyone)
-        assert master.state.nodes[restarted.local.id].ephemeral_id == restarted.local.ephemeral_id
+        assert master.state.nodes[restarted.local_node.id].ephemeral_id == restarted.local_node.ephemeral_id
 
 
 async def test_state_updates_are_published_to_every_node(coordination_cluster: ClusterFactory) -> None:
@@ -211,7 +211,7 @@ async def test_state_updates_are_published_to_every_node(coordination_cluster: C
 async def test_a_failing_update_fails_only_its_submitter(coordination_cluster: ClusterFactory) -> None:
     async with coordination_cluster() as cluster:
         [node] = await cluster.start(["solo"], seed_hosts=())
-        await node.coordinator.wait_for_state(lambda s: s.master_node_id == node.local.id, timeout=10)
+        await node.coordinator.wait_for_state(lambda s: s.master_node_id == node.local_node.id, timeout=10)
 
         def broken(state: ClusterState) -> ClusterState:
             raise ElasticsearchError("nope", status=400, es_type="illegal_argument_exception")
@@ -236,8 +236,8 @@ async def test_a_partitioned_master_steps_down_and_the_majority_elects_another(
         await cluster.wait_until(
             lambda: (
                 master.state.master_node_id is None
-                and all(n.state.master_node_id in {m.local.id for m in majority} for n in majority)
-                and all(master.local.id not in n.state.nodes for n in majority)
+                and all(n.state.master_node_id in {m.local_node.id for m in majority} for n in majority)
+                and all(master.local_node.id not in n.state.nodes for n in majority)
             ),
             what="the minority master to step down and the majority to elect another",
         )
@@ -259,12 +259,12 @@ async def test_an_isolated_follower_never_becomes_master(coordination_cluster: C
 
         cluster.partition([loner], rest, FaultKind.DISCONNECT)
         await cluster.wait_until(
-            lambda: loner.state.master_node_id is None and all(loner.local.id not in n.state.nodes for n in rest),
+            lambda: loner.state.master_node_id is None and all(loner.local_node.id not in n.state.nodes for n in rest),
             what="the loner to lose its master and be removed",
         )
         # The majority keeps its master, and the loner stays a candidate however long it tries.
         await asyncio.sleep(1.0)
-        assert all(n.state.master_node_id == master.local.id for n in rest)
+        assert all(n.state.master_node_id == master.local_node.id for n in rest)
         assert loner.state.master_node_id is None and not loner.coordinator.is_master
 
         cluster.heal()

@@ -14,29 +14,31 @@ from typing import Any
 
 import pytest
 
-from node.actions.names import LIST_TASKS_NODE, NODES_INFO_NODE
+from node.actions.list_tasks import ListTasksRequest
+from node.actions.support.wire import request_to_json
+from node.common.action_names import LIST_TASKS_NODE, NODES_INFO_NODE
 from node.errors import NodeDisconnectedError, ReceiveTimeoutTransportError
-from node.server import Node
 from node.transport.faults import FaultKind, FaultSpec
 from node.transport.pb import transport_pb2 as pb
-from tests.integration.node_cluster import NodeCluster
+from tests.integration.conftest import InProcessCluster, TestNode
 
 TASKS_ACTIONS = ("cluster:monitor/tasks/*",)
+LIST_REQUEST = pb.TasksNodeRequest(request_json=request_to_json(ListTasksRequest()))
 
 
-def add(source: Node, target: Node, kind: FaultKind, **fields: Any) -> None:
+def add(source: TestNode, target: TestNode, kind: FaultKind, **fields: Any) -> None:
     fields.setdefault("actions", TASKS_ACTIONS)
     source.faults.add(FaultSpec(kind=kind, target=target.local_node.transport_address, **fields))
 
 
-async def list_on(source: Node, target: Node, timeout: float | None) -> pb.ListTasksNodeResponse:
+async def list_on(source: TestNode, target: TestNode, timeout: float | None) -> pb.TasksNodeResponse:
     return await source.transport.send_request(
-        target.cluster_state().nodes[target.node_id], LIST_TASKS_NODE, pb.ListTasksNodeRequest(), timeout=timeout
+        target.state.nodes[target.node_id], LIST_TASKS_NODE, LIST_REQUEST, timeout=timeout
     )
 
 
 async def test_a_disconnect_fails_the_request_at_once_like_a_closed_connection(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.DISCONNECT)
         started = time.monotonic()
@@ -48,7 +50,7 @@ async def test_a_disconnect_fails_the_request_at_once_like_a_closed_connection(t
 
 
 async def test_a_blackhole_times_out_with_the_transports_own_error(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.BLACKHOLE)
         started = time.monotonic()
@@ -63,7 +65,7 @@ async def test_a_blackhole_times_out_with_the_transports_own_error(tmp_path: Pat
 
 
 async def test_a_request_held_without_deadline_is_answered_once_healed(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.BLACKHOLE)
         held = asyncio.ensure_future(list_on(one, two, timeout=None))
@@ -71,22 +73,22 @@ async def test_a_request_held_without_deadline_is_answered_once_healed(tmp_path:
         assert not held.done()
         one.faults.heal()
         response = await asyncio.wait_for(held, 5.0)
-        assert isinstance(response, pb.ListTasksNodeResponse)
+        assert isinstance(response, pb.TasksNodeResponse)
 
 
 async def test_disconnecting_the_node_fails_a_held_request(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.BLACKHOLE)
         held = asyncio.ensure_future(list_on(one, two, timeout=None))
         await asyncio.sleep(0.1)
-        one.transport.disconnect(one.cluster_state().nodes[two.node_id])
+        one.transport.disconnect(one.state.nodes[two.node_id])
         with pytest.raises(NodeDisconnectedError):
             await asyncio.wait_for(held, 5.0)
 
 
 async def test_a_delay_slows_the_request_down(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.DELAY, delay_millis=300)
         started = time.monotonic()
@@ -95,7 +97,7 @@ async def test_a_delay_slows_the_request_down(tmp_path: Path) -> None:
 
 
 async def test_a_certain_drop_times_out_and_an_impossible_one_never_does(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 3) as c:
+    async with InProcessCluster.formed(tmp_path, 3) as c:
         one, two, three = c.nodes["node-1"], c.nodes["node-2"], c.nodes["node-3"]
         add(one, two, FaultKind.DROP, probability=1.0)
         add(one, three, FaultKind.DROP, probability=0.0)
@@ -106,17 +108,17 @@ async def test_a_certain_drop_times_out_and_an_impossible_one_never_does(tmp_pat
 
 
 async def test_a_rule_affects_only_its_direction_and_its_actions(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.DISCONNECT)
         await list_on(two, one, timeout=2.0)  # the other direction
         await one.transport.send_request(  # another action on the same link
-            one.cluster_state().nodes[two.node_id], NODES_INFO_NODE, pb.NodesInfoNodeRequest(), timeout=2.0
+            one.state.nodes[two.node_id], NODES_INFO_NODE, pb.NodesInfoNodeRequest(), timeout=2.0
         )
 
 
 async def test_rules_aimed_at_an_address_cover_discovery_too(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.DISCONNECT, actions=("internal:transport/handshake",))
         request = pb.HandshakeRequest(cluster_name="simcluster", sender=one.local_node.to_proto())
@@ -127,7 +129,7 @@ async def test_rules_aimed_at_an_address_cover_discovery_too(tmp_path: Path) -> 
 
 
 async def test_a_fan_out_reports_a_black_holed_node_within_the_request_timeout(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 3) as c:
+    async with InProcessCluster.formed(tmp_path, 3) as c:
         one, three = c.nodes["node-1"], c.nodes["node-3"]
         add(one, three, FaultKind.BLACKHOLE)
         started = time.monotonic()
@@ -144,7 +146,7 @@ async def test_a_fan_out_reports_a_black_holed_node_within_the_request_timeout(t
 
 
 async def test_faults_are_added_listed_and_removed_over_rest(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         two = c.nodes["node-2"]
         status, added = await c.post(
             "node-1", "/_sim/faults",
@@ -161,14 +163,12 @@ async def test_faults_are_added_listed_and_removed_over_rest(tmp_path: Path) -> 
         assert [f["id"] for f in listed["faults"]] == ["1"]
         assert await c.get("node-2", "/_sim/faults") == (200, {"node": "node-2", "faults": []})
 
-        assert c.session is not None
-        async with c.session.delete(f"http://{c.nodes['node-1'].local_node.http_address}/_sim/faults/slow") as r:
-            assert (r.status, await r.json()) == (200, {"acknowledged": True, "removed": ["1"]})
+        assert await c.delete("node-1", "/_sim/faults/slow") == (200, {"acknowledged": True, "removed": ["1"]})
         assert (await c.get("node-1", "/_sim/faults"))[1]["faults"] == []
 
 
 async def test_heal_removes_every_rule_of_the_node(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         for kind in ("blackhole", "disconnect"):
             body = {"kind": kind, "target": "node-2", "actions": list(TASKS_ACTIONS)}
             assert (await c.post("node-1", "/_sim/faults", json=body))[0] == 200
@@ -177,20 +177,20 @@ async def test_heal_removes_every_rule_of_the_node(tmp_path: Path) -> None:
 
 
 async def test_a_bad_fault_is_answered_with_an_es_error(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 1) as c:
+    async with InProcessCluster.formed(tmp_path, 1) as c:
         status, body = await c.post("node-1", "/_sim/faults", json={"kind": "blackhole", "target": "node-7"})
         assert status == 400
         assert body["error"]["type"] == "illegal_argument_exception"
         assert body["error"]["reason"] == "[target] names no node of the cluster: [node-7]"
         assert body["error"]["root_cause"][0]["type"] == "illegal_argument_exception"
-        status, body = await c.post("node-1", "/_sim/faults", data=b"", headers={"Content-Type": "application/json"})
+        status, body = await c.request("node-1", "POST", "/_sim/faults", b"", content_type="application/json")
         assert (status, body["error"]["type"], body["error"]["reason"]) == (
             400, "parse_exception", "request body is required"
         )  # fmt: skip
 
 
 async def test_a_fault_aimed_at_the_node_itself_is_refused(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 1) as c:
+    async with InProcessCluster.formed(tmp_path, 1) as c:
         status, body = await c.post("node-1", "/_sim/faults", json={"kind": "disconnect", "target": "node-1"})
         address = c.nodes["node-1"].local_node.transport_address
         assert (status, body["error"]["reason"]) == (
@@ -200,11 +200,9 @@ async def test_a_fault_aimed_at_the_node_itself_is_refused(tmp_path: Path) -> No
 
 
 async def test_removing_an_unknown_fault_is_a_404(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 1) as c:
-        assert c.session is not None
-        async with c.session.delete(f"http://{c.nodes['node-1'].local_node.http_address}/_sim/faults/9") as r:
-            body = await r.json()
-        assert r.status == 404
+    async with InProcessCluster.formed(tmp_path, 1) as c:
+        status, body = await c.delete("node-1", "/_sim/faults/9")
+        assert status == 404
         assert (body["error"]["type"], body["error"]["reason"]) == (
             "resource_not_found_exception",
             "fault [9] not found",
@@ -212,7 +210,7 @@ async def test_removing_an_unknown_fault_is_a_404(tmp_path: Path) -> None:
 
 
 async def test_unknown_parameters_are_rejected_as_es_does(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 1) as c:
+    async with InProcessCluster.formed(tmp_path, 1) as c:
         status, body = await c.get("node-1", "/_sim/faults?verbose")
         assert status == 400
         assert body["error"]["reason"] == "request [/_sim/faults] contains unrecognized parameter: [verbose]"

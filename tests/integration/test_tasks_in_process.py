@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.node_cluster import NodeCluster
+from tests.integration.conftest import InProcessCluster
 
 LIST = "cluster:monitor/tasks/lists"
 LIST_N = "cluster:monitor/tasks/lists[n]"
 
 
 async def test_the_list_tree_spans_every_node(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 3) as c:
+    async with InProcessCluster.formed(tmp_path, 3) as c:
         status, body = await c.get("node-2", "/_tasks?group_by=parents&actions=cluster:monitor/tasks/*")
         assert status == 200
         (group,) = body["tasks"].values()
@@ -25,7 +25,7 @@ async def test_the_list_tree_spans_every_node(tmp_path: Path) -> None:
 
 
 async def test_a_stopped_node_becomes_a_node_failure_or_disappears(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 3) as c:
+    async with InProcessCluster.formed(tmp_path, 3) as c:
         gone = c.nodes["node-3"].node_id
         await c.stop("node-3")
         status, body = await c.get("node-1", "/_tasks?timeout=2s")
@@ -33,14 +33,14 @@ async def test_a_stopped_node_becomes_a_node_failure_or_disappears(tmp_path: Pat
         assert gone not in body.get("nodes", {})
         if "node_failures" in body:  # answered before the node was removed from the cluster state
             assert [f["node_id"] for f in body["node_failures"]] == [gone]
-        await c.wait_for(lambda: all(gone not in n.cluster_state().nodes for n in c.running()))
+        await c.wait_until(lambda: all(gone not in n.state.nodes for n in c.running()))
         status, body = await c.get("node-2", "/_tasks")
         assert status == 200 and "node_failures" not in body
         assert set(body["nodes"]) == {c.nodes["node-1"].node_id, c.nodes["node-2"].node_id}
 
 
 async def test_wait_for_completion_with_nothing_to_wait_for_returns_at_once(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         # coordination traffic (publish, checks) registers short tasks too, so only list tasks are selected: a list
         # request never waits for list tasks (reference §9.4), so there is nothing to wait for
         query = "wait_for_completion=true&timeout=5s&group_by=none&actions=cluster:monitor/tasks/*"
@@ -50,5 +50,5 @@ async def test_wait_for_completion_with_nothing_to_wait_for_returns_at_once(tmp_
 
 
 async def test_explicitly_unknown_nodes_resolve_to_nothing(tmp_path: Path) -> None:
-    async with NodeCluster(tmp_path, 2) as c:
+    async with InProcessCluster.formed(tmp_path, 2) as c:
         assert await c.get("node-1", "/_tasks?nodes=nope") == (200, {"nodes": {}})

@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 import pytest
 
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.tasks.task import TaskInfo
 from rest.cat import CatTable, render_cat
 from rest.handlers.cat_tasks import build_tasks_table, task_groups, tasks_columns

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.coordination.election import ElectionScheduler, PreVoteResponse, is_pre_vote_quorum
 from node.coordination.membership import add_joining_nodes, become_master, describe_node, remove_nodes
-from node.coordination.state import ClusterState, DiscoveryNode
 
 CONFIG = frozenset({"a", "b", "c"})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.coordination.bootstrap import BootstrapRequirements, cluster_formation_message
 from node.coordination.reconfigure import (
     ConfigurationDecision,
@@ -11,7 +12,6 @@ from node.coordination.reconfigure import (
     improve_configuration,
     round_down_to_odd,
 )
-from node.coordination.state import ClusterState, DiscoveryNode
 
 
 def node(node_id: str, *, master: bool = True, name: str | None = None, port: int = 9300) -> DiscoveryNode:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from node.cluster.state import ClusterState
 from node.coordination.coordination_state import (
     CoordinationState,
     CoordinationStateRejectedError,
@@ -11,7 +12,6 @@ from node.coordination.coordination_state import (
     PersistedCoordination,
     is_quorum,
 )
-from node.coordination.state import ClusterState
 
 A, B, C, D, E = "node-a", "node-b", "node-c", "node-d", "node-e"
 

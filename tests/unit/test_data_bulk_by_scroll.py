@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from node.actions.names import DELETE_BY_QUERY, REINDEX, UPDATE_BY_QUERY
 from node.actions.reindex import BulkByScrollRequest
+from node.common.action_names import DELETE_BY_QUERY, REINDEX, UPDATE_BY_QUERY
 from node.data.bulk_by_scroll import (
     BulkByScrollStatus,
     java_float,

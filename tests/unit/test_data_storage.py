@@ -6,7 +6,6 @@ import sqlite3
 
 import pytest
 
-from node.data import shard_store
 from node.data.cluster_settings import (
     SettingsUpdate,
     SimCosts,
@@ -18,6 +17,7 @@ from node.data.cluster_settings import (
 from node.data.errors import ParseError, XContentParseError
 from node.data.json_body import parse_json_object
 from node.errors import ActionRequestValidationError, IllegalArgumentError
+from node.indices import shard_store
 
 # ---- cluster settings -------------------------------------------------------------------------------------
 

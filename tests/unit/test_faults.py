@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 import pytest
 
-from node.coordination.state import DiscoveryNode
+from node.cluster.state import DiscoveryNode
 from node.errors import ElasticsearchError, IllegalArgumentError, ResourceNotFoundError
 from node.transport.faults import FaultKind, FaultSpec, LinkFaults, parse_actions
 from rest.handlers.faults import parse_body, parse_fault

@@ -6,8 +6,9 @@ from types import MappingProxyType
 
 import pytest
 
-from node.actions.node_selector import resolve_nodes, simple_match
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.node_selector import resolve_nodes
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.common.regex import simple_match
 from node.errors import IllegalArgumentError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.errors import FailedNodeError, NoSuchNodeError
 from node.tasks.task import TaskInfo
 from rest.render import render_list_tasks

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 
+import grpc
 import pytest
 
 from node.actions.get_task import GetTaskRequest, task_not_found, task_of_departed_node
-from node.actions.list_tasks import Timeout
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.actions.support.wire import request_from_json, request_to_json
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.common.time_value import TimeValue
 from node.errors import ActionRequestValidationError, IllegalStateError, ResourceNotFoundError
 from node.storage.store import NodeStore
 from node.storage.task_results import (
@@ -25,7 +27,7 @@ from node.storage.task_results import (
 from node.tasks.manager import TaskManager
 from node.tasks.task import TaskInfo
 from node.tasks.task_id import TaskId
-from node.transport.service import TransportService
+from node.transport.service import BoundTransport, TransportService
 
 INFO = TaskInfo(
     node="n1",
@@ -206,8 +208,8 @@ def test_unset_task_id_fails_validation() -> None:
 
 
 def test_get_request_round_trips_through_the_wire() -> None:
-    for request in (GetTaskRequest(TaskId("n", 3)), GetTaskRequest(TaskId("n", 3), True, Timeout(200, "200ms"))):
-        assert GetTaskRequest.from_proto(request.to_proto()) == request
+    for request in (GetTaskRequest(TaskId("n", 3)), GetTaskRequest(TaskId("n", 3), True, TimeValue(200, "ms"))):
+        assert request_from_json(GetTaskRequest, request_to_json(request)) == request
 
 
 # ---- cluster metadata and replica placement -----------------------------------------------------------------
@@ -260,14 +262,19 @@ class _OneNodeCluster:
 
     def __init__(self, data_dir: Path) -> None:
         self.local = _node("node-1")
-        self.state = _state(self.local).with_changes(master_node_id=self.local.id)
+        self.cluster_state = _state(self.local).with_changes(master_node_id=self.local.id)
         self.store = NodeStore(data_dir)
-        transport = TransportService(TaskManager(self.local.id), lambda: self.local)
-        self.service = TaskResultsService(self.store, transport, lambda: self.state, self.local.id, self._submit)
+        transport = TransportService(
+            BoundTransport(grpc.aio.server(), "127.0.0.1", 0), TaskManager(self.local.id), self.local
+        )
+        self.service = TaskResultsService(self.store, transport, self)  # type: ignore[arg-type]
 
-    async def _submit(self, source: str, update: Callable[[ClusterState], ClusterState]) -> ClusterState:
-        self.state = update(self.state)
-        return self.state
+    def state(self) -> ClusterState:  # the `ClusterService` API the results service uses
+        return self.cluster_state
+
+    async def submit_state_update(self, source: str, update: Callable[[ClusterState], ClusterState]) -> ClusterState:
+        self.cluster_state = update(self.cluster_state)
+        return self.cluster_state
 
 
 async def _store(data_dir: Path, result: TaskResult) -> bool:

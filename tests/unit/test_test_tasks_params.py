@@ -7,7 +7,7 @@ from types import MappingProxyType
 import pytest
 
 from node.actions.test_tasks import TestTasksRequest, is_node_failure, next_node, render_test_tasks
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.state import ClusterState, DiscoveryNode
 from node.errors import (
     ElasticsearchError,
     FailedNodeError,

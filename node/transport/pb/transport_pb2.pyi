@@ -251,27 +251,19 @@ class TaskInfoMessage(_message.Message):
     headers: _containers.ScalarMap[str, str]
     def __init__(self, node: _Optional[str] = ..., id: _Optional[int] = ..., type: _Optional[str] = ..., action: _Optional[str] = ..., status_json: _Optional[str] = ..., description: _Optional[str] = ..., has_description: _Optional[bool] = ..., start_time_in_millis: _Optional[int] = ..., running_time_in_nanos: _Optional[int] = ..., cancellable: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., parent_task_id: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
-class ListTasksNodeRequest(_message.Message):
-    __slots__ = ("actions", "parent_task_id", "detailed", "wait_for_completion", "timeout_millis", "timeout_text")
-    ACTIONS_FIELD_NUMBER: _ClassVar[int]
-    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    DETAILED_FIELD_NUMBER: _ClassVar[int]
-    WAIT_FOR_COMPLETION_FIELD_NUMBER: _ClassVar[int]
-    TIMEOUT_MILLIS_FIELD_NUMBER: _ClassVar[int]
-    TIMEOUT_TEXT_FIELD_NUMBER: _ClassVar[int]
-    actions: _containers.RepeatedScalarFieldContainer[str]
-    parent_task_id: str
-    detailed: bool
-    wait_for_completion: bool
-    timeout_millis: int
-    timeout_text: str
-    def __init__(self, actions: _Optional[_Iterable[str]] = ..., parent_task_id: _Optional[str] = ..., detailed: _Optional[bool] = ..., wait_for_completion: _Optional[bool] = ..., timeout_millis: _Optional[int] = ..., timeout_text: _Optional[str] = ...) -> None: ...
+class TasksNodeRequest(_message.Message):
+    __slots__ = ("request_json",)
+    REQUEST_JSON_FIELD_NUMBER: _ClassVar[int]
+    request_json: str
+    def __init__(self, request_json: _Optional[str] = ...) -> None: ...
 
-class ListTasksNodeResponse(_message.Message):
-    __slots__ = ("tasks",)
+class TasksNodeResponse(_message.Message):
+    __slots__ = ("tasks", "failures")
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
     tasks: _containers.RepeatedCompositeFieldContainer[TaskInfoMessage]
-    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ...) -> None: ...
+    failures: _containers.RepeatedCompositeFieldContainer[TaskFailureMessage]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[TaskFailureMessage, _Mapping]]] = ...) -> None: ...
 
 class NodesInfoNodeRequest(_message.Message):
     __slots__ = ("metrics",)
@@ -311,41 +303,11 @@ class TaskFailureMessage(_message.Message):
     error_json: str
     def __init__(self, task_id: _Optional[int] = ..., node_id: _Optional[str] = ..., error_json: _Optional[str] = ...) -> None: ...
 
-class CancelTasksNodeRequest(_message.Message):
-    __slots__ = ("target_task_id", "actions", "parent_task_id", "wait_for_completion", "reason", "cancel_task_id")
-    TARGET_TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTIONS_FIELD_NUMBER: _ClassVar[int]
-    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    WAIT_FOR_COMPLETION_FIELD_NUMBER: _ClassVar[int]
-    REASON_FIELD_NUMBER: _ClassVar[int]
-    CANCEL_TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    target_task_id: str
-    actions: _containers.RepeatedScalarFieldContainer[str]
-    parent_task_id: str
-    wait_for_completion: bool
-    reason: str
-    cancel_task_id: str
-    def __init__(self, target_task_id: _Optional[str] = ..., actions: _Optional[_Iterable[str]] = ..., parent_task_id: _Optional[str] = ..., wait_for_completion: _Optional[bool] = ..., reason: _Optional[str] = ..., cancel_task_id: _Optional[str] = ...) -> None: ...
-
-class CancelTasksNodeResponse(_message.Message):
-    __slots__ = ("tasks", "failures")
-    TASKS_FIELD_NUMBER: _ClassVar[int]
-    FAILURES_FIELD_NUMBER: _ClassVar[int]
-    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfoMessage]
-    failures: _containers.RepeatedCompositeFieldContainer[TaskFailureMessage]
-    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[TaskFailureMessage, _Mapping]]] = ...) -> None: ...
-
 class GetTaskRequest(_message.Message):
-    __slots__ = ("task_id", "wait_for_completion", "timeout_millis", "timeout_text")
-    TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    WAIT_FOR_COMPLETION_FIELD_NUMBER: _ClassVar[int]
-    TIMEOUT_MILLIS_FIELD_NUMBER: _ClassVar[int]
-    TIMEOUT_TEXT_FIELD_NUMBER: _ClassVar[int]
-    task_id: str
-    wait_for_completion: bool
-    timeout_millis: int
-    timeout_text: str
-    def __init__(self, task_id: _Optional[str] = ..., wait_for_completion: _Optional[bool] = ..., timeout_millis: _Optional[int] = ..., timeout_text: _Optional[str] = ...) -> None: ...
+    __slots__ = ("request_json",)
+    REQUEST_JSON_FIELD_NUMBER: _ClassVar[int]
+    request_json: str
+    def __init__(self, request_json: _Optional[str] = ...) -> None: ...
 
 class GetTaskResponse(_message.Message):
     __slots__ = ("result_json",)
@@ -523,21 +485,3 @@ class ShardSearchResponse(_message.Message):
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     result_json: str
     def __init__(self, result_json: _Optional[str] = ...) -> None: ...
-
-class RethrottleNodeRequest(_message.Message):
-    __slots__ = ("target_task_id", "parent_task_id", "requests_per_second")
-    TARGET_TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    REQUESTS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
-    target_task_id: str
-    parent_task_id: str
-    requests_per_second: float
-    def __init__(self, target_task_id: _Optional[str] = ..., parent_task_id: _Optional[str] = ..., requests_per_second: _Optional[float] = ...) -> None: ...
-
-class RethrottleNodeResponse(_message.Message):
-    __slots__ = ("tasks", "failures")
-    TASKS_FIELD_NUMBER: _ClassVar[int]
-    FAILURES_FIELD_NUMBER: _ClassVar[int]
-    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfoMessage]
-    failures: _containers.RepeatedCompositeFieldContainer[TaskFailureMessage]
-    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[TaskFailureMessage, _Mapping]]] = ...) -> None: ...

@@ -9,36 +9,31 @@ it: that is what makes promoting any in-sync replica safe.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from node.actions.names import SHARD_FAILED, SHARD_STARTED
-from node.coordination.state import ClusterState
+from node.cluster.master_requests import MasterRequests
+from node.cluster.service import ClusterService
+from node.cluster.state import ClusterState
+from node.common.action_names import SHARD_FAILED, SHARD_STARTED
 from node.data import allocation
 from node.data.errors import NoLongerPrimaryShardError
 from node.data.index_metadata import indices_of
-from node.data.master_requests import MasterRequests
+from node.indices.routing_service import reroute_state
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 from node.transport.service import TransportService
 
 __all__ = ["ShardStateAction"]
 
-StateUpdate = Callable[[str, Callable[[ClusterState], ClusterState]], Awaitable[ClusterState]]
 # ES retries shard-state requests until they get through; a minute covers any election.
 SHARD_STATE_TIMEOUT_S = 60.0
 
 
 class ShardStateAction:
     def __init__(
-        self,
-        transport: TransportService,
-        master_requests: MasterRequests,
-        submit_state_update: StateUpdate,
-        reroute: Callable[[ClusterState], ClusterState],
+        self, transport: TransportService, cluster: ClusterService, master_requests: MasterRequests, version: str
     ) -> None:
         self._master_requests = master_requests
-        self._submit = submit_state_update
-        self._reroute = reroute
+        self._submit = cluster.submit_state_update
+        self._version = version
         transport.register_action(SHARD_STARTED, pb.ShardStateRequest, pb.ShardStateResponse, self._on_started)
         transport.register_action(SHARD_FAILED, pb.ShardStateRequest, pb.ShardStateResponse, self._on_failed)
 
@@ -76,7 +71,7 @@ class ShardStateAction:
             )
             if metadata is state.metadata:
                 return state
-            return self._reroute(state.with_changes(metadata=metadata))
+            return reroute_state(state.with_changes(metadata=metadata), self._version)
 
         source = (
             f"shard-started StartedShardEntry{{shardId [[{request.index}][{request.shard}]], "
@@ -99,7 +94,7 @@ class ShardStateAction:
             )
             if metadata is state.metadata:
                 return state
-            return self._reroute(state.with_changes(metadata=metadata))
+            return reroute_state(state.with_changes(metadata=metadata), self._version)
 
         source = (
             f"shard-failed FailedShardEntry{{shardId [[{request.index}][{request.shard}]], "

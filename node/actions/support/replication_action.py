@@ -1,5 +1,6 @@
-"""The reroute, primary and replica phases of a replicated shard-level action (mirrors ES
-`TransportReplicationAction`; reference §15.2). `node.actions.bulk` and `node.actions.refresh` run through it.
+"""`TransportReplicationAction`: the reroute, primary and replica phases of a replicated shard-level action
+(mirrors ES `TransportReplicationAction`; reference §15.2). The shard actions of `node.actions.bulk` and
+`node.actions.refresh` are made of it.
 
 For one shard, coordinated on node A, primary on B, replica on C:
 
@@ -21,46 +22,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from node.coordination.state import ClusterState
+from node.actions.support.transport_action import TransportAction
+from node.cluster.state import ClusterState
 from node.data.allocation import ShardCopy, copies_of
 from node.data.errors import ShardNotFoundError, UnavailableShardsError, index_not_found, is_retryable_shard_error
 from node.data.index_metadata import IndexMetadata, indices_of
-from node.data.shard_state import ShardStateAction
 from node.errors import ElasticsearchError, IllegalStateError, status_name
-from node.tasks.manager import TaskManager
-from node.tasks.task import Task, TaskType
+from node.human import format_duration_nanos
+from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
-from node.transport.service import TransportService
 
-__all__ = ["PrimaryOperation", "ReplicaOperation", "ReplicationAction", "ReplicationActionNames", "timeout_text"]
+__all__ = ["TransportReplicationAction"]
 
 log = logging.getLogger(__name__)
 
-StateWaiter = Callable[[Callable[[ClusterState], bool], float], Awaitable[ClusterState | None]]
-# The primary operation returns its results and what to send the replicas (None: nothing to replicate).
-PrimaryOperation = Callable[[Task, pb.BulkShardRequest, ClusterState], Awaitable[tuple[Any, Any | None]]]
-ReplicaOperation = Callable[[Task, pb.BulkShardRequest, ClusterState], Awaitable[None]]
 # A replica that has not applied the state assigning it its copy yet waits this long for it.
 _REPLICA_STATE_WAIT_S = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class ReplicationActionNames:
-    shard: str  # `[s]`
-    primary: str  # `[s][p]`
-    replica: str  # `[s][r]`
-
-
-def timeout_text(millis: int) -> str:
-    """The `TimeValue` text ES prints in `primary shard is not active Timeout: [1m]`."""
-    for size, suffix in ((86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1000, "s")):
-        if millis and millis % size == 0:
-            return f"{millis // size}{suffix}"
-    return f"{millis}ms"
 
 
 def _phase(task: Task, holder: dict[str, str], phase: str) -> None:
@@ -70,61 +49,46 @@ def _phase(task: Task, holder: dict[str, str], phase: str) -> None:
         task.status_provider = lambda: dict(holder)
 
 
-class ReplicationAction:
-    """Serves one replicated action family on this node and runs its `[s]` phase for local callers."""
+class TransportReplicationAction(TransportAction[pb.BulkShardRequest, dict[str, Any]]):
+    """Serves one replicated shard action (`name` is its `[s]`) and runs its reroute phase for local callers.
 
-    def __init__(
-        self,
-        names: ReplicationActionNames,
-        describe: Callable[[pb.BulkShardRequest], str],
-        transport: TransportService,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        wait_for_state: StateWaiter,
-        local_node_id: str,
-        shard_state: ShardStateAction,
-        primary: PrimaryOperation,
-        replica: ReplicaOperation,
-    ) -> None:
-        self._names = names
-        self._describe = describe
-        self._transport = transport
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._wait_for_state = wait_for_state
-        self._local_node_id = local_node_id
-        self._shard_state = shard_state
-        self._primary = primary
-        self._replica = replica
+    Subclasses set `name` and implement `shard_operation_on_primary` (returning its results and what to send the
+    replicas, None when nothing needs replicating) and `shard_operation_on_replica`; `describe` gives the task
+    description of all three phases. Callers run the `[s]` through the node client, as a child of their task (ES
+    `executeLocally`: a `transport` task), and get the primary's answer (`results`, `shards`, `primary_term`).
+    """
+
+    @property
+    def primary_action(self) -> str:
+        return f"{self.name}[p]"
+
+    @property
+    def replica_action(self) -> str:
+        return f"{self.name}[r]"
+
+    def register(self) -> None:
         for action, handler in (
-            (names.shard, self._on_shard),
-            (names.primary, self._on_primary),
-            (names.replica, self._on_replica),
+            (self.name, self._reroute),
+            (self.primary_action, self._on_primary),
+            (self.replica_action, self._on_replica),
         ):
-            transport.register_action(action, pb.BulkShardRequest, pb.BulkShardResponse, handler, describe=describe)
+            self.transport.register_action(
+                action, pb.BulkShardRequest, pb.BulkShardResponse, handler, describe=self.describe
+            )
 
-    async def run(self, parent: Task, request: pb.BulkShardRequest) -> dict[str, Any] | ElasticsearchError:
-        """Runs the shard request as an `[s]` child of `parent` (ES `executeLocally`: a `transport` task).
+    async def shard_operation_on_primary(
+        self, task: Task, request: pb.BulkShardRequest, state: ClusterState
+    ) -> tuple[Any, Any | None]:
+        raise NotImplementedError
 
-        Returns the primary's answer (`results`, `shards`, `primary_term`), or the error that failed the shard.
-        """
-        try:
-            with (
-                self._task_manager.child_request(parent, self._local_node_id),
-                self._task_manager.registered(
-                    type=TaskType.TRANSPORT, action=self._names.shard, parent=parent.task_id, headers=parent.headers,
-                    description=self._describe(request),
-                ) as shard_task,
-            ):  # fmt: skip
-                response = await self._reroute(shard_task, request)
-        except ElasticsearchError as e:
-            return e
+    async def shard_operation_on_replica(self, task: Task, request: pb.BulkShardRequest, state: ClusterState) -> None:
+        raise NotImplementedError
+
+    # ---- `[s]` -----------------------------------------------------------------------------------------------------
+
+    async def execute(self, task: Task, request: pb.BulkShardRequest) -> dict[str, Any]:
+        response = await self._reroute(task, request)
         return json.loads(response.result_json)  # type: ignore[no-any-return]
-
-    # ---- `[s]` -------------------------------------------------------------------------------------------------
-
-    async def _on_shard(self, task: Task, request: pb.BulkShardRequest) -> pb.BulkShardResponse:
-        return await self._reroute(task, request)
 
     async def _reroute(self, task: Task, request: pb.BulkShardRequest) -> pb.BulkShardResponse:
         """Sends the request to the primary's node: `[s][p]` when that is this node, else `[s]` there."""
@@ -133,7 +97,7 @@ class ReplicationAction:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeout_millis / 1000
         while True:
-            state = self._cluster_state()
+            state = self.cluster.state()
             index = indices_of(state.metadata).get(request.index)
             if index is None or index.uuid != request.index_uuid:
                 raise index_not_found(request.index)
@@ -141,13 +105,13 @@ class ReplicationAction:
             primary = next((c for c in copies if c.primary), None)
             target = state.nodes.get(primary.node) if primary is not None and primary.active and primary.node else None
             if target is not None:
-                local = target.id == self._local_node_id
+                local = target.id == self.local_node.id
                 _phase(task, phase, "waiting_on_primary" if local else "rerouted")
-                action = self._names.primary if local else self._names.shard
+                action = self.primary_action if local else self.name
                 try:
                     # No deadline: the primary's work takes what it takes (ES sets none either).
-                    with self._task_manager.child_request(task, target.id):
-                        response: pb.BulkShardResponse = await self._transport.send_request(
+                    with self.task_manager.child_request(task, target.id):
+                        response: pb.BulkShardResponse = await self.transport.send_request(
                             target, action, request, parent=task
                         )
                     _phase(task, phase, "finished")
@@ -162,29 +126,29 @@ class ReplicationAction:
                 _phase(task, phase, "failed")
                 raise UnavailableShardsError(
                     f"[{request.index}][{request.shard}] primary shard is not active Timeout: "
-                    f"[{timeout_text(request.timeout_millis)}], request: [{self._describe_for_timeout(request)}]"
+                    f"[{format_duration_nanos(request.timeout_millis * 1_000_000)}], request: [{self._describe_for_timeout(request)}]"
                 )
-            await self._wait_for_state(lambda s, v=state.version: s.version > v, remaining)
+            await self.cluster.wait_for_state(lambda s, v=state.version: s.version > v, remaining)
 
     def _describe_for_timeout(self, request: pb.BulkShardRequest) -> str:
-        if self._names.shard.startswith("indices:data/write/bulk"):
+        if self.name.startswith("indices:data/write/bulk"):
             return f"BulkShardRequest [[{request.index}][{request.shard}]] containing [{request.requests}] requests"
-        return self._describe(request)
+        return self.describe(request)
 
     # ---- `[s][p]` ------------------------------------------------------------------------------------------------
 
     async def _on_primary(self, task: Task, request: pb.BulkShardRequest) -> pb.BulkShardResponse:
         phase: dict[str, str] = {}
         _phase(task, phase, "primary")
-        state = self._cluster_state()
+        state = self.cluster.state()
         index = self._local_primary(state, request)
-        results, payload = await self._primary(task, request, state)
-        state = self._cluster_state()  # replicate to the copies of the state current *after* the local operation
+        results, payload = await self.shard_operation_on_primary(task, request, state)
+        state = self.cluster.state()  # replicate to the copies of the state current *after* the local operation
         copies = copies_of(state.metadata, request.index)[request.shard]
         replicas = [
             c
             for c in copies
-            if not c.primary and c.assigned and c.node in state.nodes and c.node != self._local_node_id
+            if not c.primary and c.assigned and c.node in state.nodes and c.node != self.local_node.id
         ]
         term = indices_of(state.metadata).get(request.index, index).primary_terms[request.shard]
         failures: list[dict[str, Any]] = []
@@ -208,7 +172,7 @@ class ReplicationAction:
         if index is None or index.uuid != request.index_uuid:
             raise ShardNotFoundError(request.index, request.index_uuid, request.shard)
         copies = copies_of(state.metadata, request.index)[request.shard]
-        if not any(c.primary and c.active and c.node == self._local_node_id for c in copies):
+        if not any(c.primary and c.active and c.node == self.local_node.id for c in copies):
             raise ShardNotFoundError(request.index, request.index_uuid, request.shard)
         return index
 
@@ -223,8 +187,8 @@ class ReplicationAction:
     ) -> list[dict[str, Any]]:
         """Sends `[s][r]` to every replica, as children of this node's `[s]` task; fails the copies that fail."""
         parent = (
-            self._task_manager.get(task.parent_task_id.id)
-            if task.parent_task_id.node_id == self._local_node_id
+            self.task_manager.get(task.parent_task_id.id)
+            if task.parent_task_id.node_id == self.local_node.id
             else None
         ) or task
         replica_request = pb.BulkShardRequest(
@@ -235,9 +199,9 @@ class ReplicationAction:
 
         async def one(node_id: str) -> ElasticsearchError | None:
             try:
-                with self._task_manager.child_request(parent, node_id):
-                    await self._transport.send_request(
-                        state.nodes[node_id], self._names.replica, replica_request, parent=parent
+                with self.task_manager.child_request(parent, node_id):
+                    await self.transport.send_request(
+                        state.nodes[node_id], self.replica_action, replica_request, parent=parent
                     )
             except ElasticsearchError as e:
                 return e
@@ -248,9 +212,9 @@ class ReplicationAction:
         for copy, error in zip(replicas, results, strict=True):
             if error is None or copy.node is None:
                 continue
-            message = f"failed to perform {self._names.shard} on replica [{request.index}][{request.shard}]"
+            message = f"failed to perform {self.name} on replica [{request.index}][{request.shard}]"
             # ES acknowledges only once the master took the failed copy out of the in-sync set.
-            await self._shard_state.shard_failed(
+            await self.services.shard_state.shard_failed(
                 request.index, request.index_uuid, request.shard, copy.node, f"{message}: {error.reason}",
                 primary_term=term,
             )  # fmt: skip
@@ -277,11 +241,11 @@ class ReplicationAction:
             if index is None or index.uuid != request.index_uuid:
                 return False
             copies = copies_of(state.metadata, request.index)
-            return any(c.node == self._local_node_id and not c.primary for c in copies[request.shard])
+            return any(c.node == self.local_node.id and not c.primary for c in copies[request.shard])
 
-        state = self._cluster_state()
+        state = self.cluster.state()
         if not holds_copy(state):
-            waited = await self._wait_for_state(holds_copy, _REPLICA_STATE_WAIT_S)
+            waited = await self.cluster.wait_for_state(holds_copy, _REPLICA_STATE_WAIT_S)
             if waited is None:
                 raise ShardNotFoundError(request.index, request.index_uuid, request.shard)
             state = waited
@@ -291,6 +255,6 @@ class ReplicationAction:
                 f"[{request.index}][{request.shard}] operation primary term [{request.primary_term}] is too old "
                 f"(current [{current}])"
             )
-        await self._replica(task, request, state)
+        await self.shard_operation_on_replica(task, request, state)
         _phase(task, phase, "finished")
         return pb.BulkShardResponse(result_json="{}")

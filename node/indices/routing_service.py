@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
-from node.coordination.state import ClusterState
+from node.cluster.service import ClusterService
+from node.cluster.state import ClusterState
+from node.common.background import BackgroundTasks
 from node.data.allocation import AllocationEnable, reroute
 from node.data.cluster_settings import TRANSIENT_KEY, SimCosts, without_transient
 from node.data.index_metadata import upgrade_legacy
@@ -26,9 +27,6 @@ from node.storage.store import new_node_id
 __all__ = ["RoutingService", "data_node_ids", "reroute_state"]
 
 log = logging.getLogger(__name__)
-
-StateUpdate = Callable[[str, Callable[[ClusterState], ClusterState]], Awaitable[ClusterState]]
-
 
 def data_node_ids(state: ClusterState) -> list[str]:
     """The data nodes of the state, in node-name order (the allocator's tie-break order)."""
@@ -48,17 +46,11 @@ def reroute_state(state: ClusterState, version_created: str) -> ClusterState:
 class RoutingService:
     """Submits a reroute on the master whenever an applied state needs one."""
 
-    def __init__(
-        self,
-        *,
-        is_master: Callable[[], bool],
-        submit_state_update: StateUpdate,
-        spawn: Callable[[Coroutine[Any, Any, None]], object],
-        version_created: str,
-    ) -> None:
-        self._is_master = is_master
-        self._submit = submit_state_update
-        self._spawn = spawn
+    def __init__(self, cluster: ClusterService, version_created: str) -> None:
+        self._is_master = lambda: cluster.is_master
+        self._submit = cluster.submit_state_update
+        self._background = BackgroundTasks("routing service", log)
+        self._spawn = self._background.spawn
         self._version_created = version_created
         self._pending = False
         self._again = False
@@ -84,6 +76,13 @@ class RoutingService:
                     return
         finally:
             self._pending = False
+
+    async def join(self) -> None:
+        """Waits for the reroutes in flight (tests use it instead of sleeping)."""
+        await self._background.join()
+
+    async def close(self) -> None:
+        await self._background.close()
 
     def reroute(self, state: ClusterState) -> ClusterState:
         return reroute_state(state, self._version_created)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from node.data.errors import SearchContextMissingError
-from node.data.shard_store import synthetic_id
+from node.indices.shard_store import synthetic_id
 from node.storage.store import new_node_id
 
 __all__ = ["SearchContext", "SearchContexts"]

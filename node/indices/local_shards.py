@@ -1,7 +1,7 @@
 """The shard copies of this node, as the write, search and recovery code uses them (ES `IndicesService` and
 `IndexShard`, reduced to document counts).
 
-Every call runs one `node.data.shard_store` function in the node store's single writer thread. While a replica
+Every call runs one `node.indices.shard_store` function in the node store's single writer thread. While a replica
 recovers, the operations its primary replicates to it are buffered and replayed after the snapshot is installed,
 skipping those the snapshot already holds (ES replays the translog operations above the snapshot's sequence number).
 """
@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from node.data import shard_store
-from node.data.shard_store import PrimaryOutcome, ShardDocs, ShardKey, Snapshot
+from node.indices import shard_store
+from node.indices.shard_store import PrimaryOutcome, ShardDocs, ShardKey, Snapshot
 from node.storage.store import NodeStore
 
 __all__ = ["LocalShards"]

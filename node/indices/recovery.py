@@ -11,41 +11,31 @@ snapshot, replays the buffered operations above it, and reports the shard starte
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 
-from node.actions.names import START_RECOVERY
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.service import ClusterService
+from node.cluster.state import DiscoveryNode
+from node.common.action_names import START_RECOVERY
 from node.data.allocation import copies_of
-from node.data.cluster_settings import SimCosts
 from node.data.errors import IllegalIndexShardStateError
-from node.data.local_shards import LocalShards
-from node.data.shard_store import Snapshot
-from node.data.simulated_work import simulate
+from node.indices.local_shards import LocalShards
+from node.indices.shard_store import Snapshot
+from node.indices.simulated_work import simulate
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 from node.transport.service import TransportService
 
 __all__ = ["PeerRecovery"]
 
-StateWaiter = Callable[[Callable[[ClusterState], bool], float], Awaitable[ClusterState | None]]
 RECOVERY_TIMEOUT_S = 60.0
 _STATE_WAIT_S = 30.0
 
 
 class PeerRecovery:
-    def __init__(
-        self,
-        transport: TransportService,
-        shards: LocalShards,
-        cluster_state: Callable[[], ClusterState],
-        wait_for_state: StateWaiter,
-        local_node_id: str,
-    ) -> None:
+    def __init__(self, transport: TransportService, cluster: ClusterService, shards: LocalShards) -> None:
         self._transport = transport
+        self._cluster = cluster
         self._shards = shards
-        self._cluster_state = cluster_state
-        self._wait_for_state = wait_for_state
-        self._local_node_id = local_node_id
+        self._local_node_id = transport.local_node.id
         transport.register_action(START_RECOVERY, pb.StartRecoveryRequest, pb.StartRecoveryResponse, self._on_source)
 
     async def recover(self, index: str, uuid: str, shard: int, source: DiscoveryNode, state_version: int) -> None:
@@ -70,12 +60,12 @@ class PeerRecovery:
 
     async def _on_source(self, task: Task, request: pb.StartRecoveryRequest) -> pb.StartRecoveryResponse:
         """On the primary's node: wait for the state that assigned the target, then send the snapshot."""
-        state = await self._wait_for_state(lambda s: s.version >= request.state_version, _STATE_WAIT_S)
+        state = await self._cluster.wait_for_state(lambda s: s.version >= request.state_version, _STATE_WAIT_S)
         if state is None:
             raise IllegalIndexShardStateError(
                 f"[{request.index}][{request.shard}] timed out waiting for cluster state version [{request.state_version}]"
             )
-        state = self._cluster_state()
+        state = self._cluster.state()
         shard = copies_of(state.metadata, request.index)
         copies = shard[request.shard] if request.shard < len(shard) else ()
         if not any(c.primary and c.active and c.node == self._local_node_id for c in copies):
@@ -83,6 +73,6 @@ class PeerRecovery:
                 f"[{request.index}][{request.shard}] is not the active primary on this node"
             )
         snapshot = await self._shards.snapshot((request.index_uuid, request.shard))
-        costs = SimCosts.from_metadata(state.metadata)
+        costs = self._cluster.costs()
         await simulate(None, costs.recovery_doc * snapshot.count, costs.check_interval)
         return pb.StartRecoveryResponse(snapshot_json=json.dumps(snapshot.to_json(), separators=(",", ":")))

@@ -37,6 +37,7 @@ __all__ = [
     "LEADER_CHECK",
     "LIST_TASKS",
     "LIST_TASKS_NODE",
+    "MAIN",
     "NODES_INFO",
     "NODES_INFO_NODE",
     "PRE_VOTE",
@@ -75,6 +76,7 @@ def node_level(action: str) -> str:
     return f"{action}[n]"
 
 
+MAIN = "cluster:monitor/main"
 LIST_TASKS = "cluster:monitor/tasks/lists"
 LIST_TASKS_NODE = node_level(LIST_TASKS)
 GET_TASK = "cluster:monitor/task/get"

@@ -18,13 +18,14 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from node.coordination.state import ClusterState
+from node.cluster.state import ClusterState
+from node.common.background import BackgroundTasks
 from node.data.allocation import routing_of
 from node.data.index_metadata import indices_of
-from node.data.local_shards import LocalShards
-from node.data.recovery import PeerRecovery
-from node.data.shard_state import ShardStateAction
 from node.errors import ElasticsearchError
+from node.indices.local_shards import LocalShards
+from node.indices.recovery import PeerRecovery
+from node.indices.shard_state import ShardStateAction
 
 __all__ = ["IndicesClusterStateService"]
 
@@ -44,12 +45,11 @@ class IndicesClusterStateService:
         self._shard_state = shard_state
         self._recovery = recovery
         self._in_flight: set[tuple[str, int, bool]] = set()  # (index uuid, shard, primary) being started here
-        self._background: set[asyncio.Task[Any]] = set()
-        self._closed = False
+        self._background = BackgroundTasks("shard lifecycle", log)
         self._known_uuids: set[str] | None = None
 
     def on_applied(self, old: ClusterState, new: ClusterState) -> None:
-        if self._closed or new.master_node_id is None or new.version == 0:
+        if self._background.closed or new.master_node_id is None or new.version == 0:
             return
         indices = indices_of(new.metadata)
         uuids = {index.uuid for index in indices.values() if index.uuid != "_na_"}
@@ -84,11 +84,7 @@ class IndicesClusterStateService:
                         self._spawn(self._recover_replica(name, index.uuid, shard_id, key, source, new.version))
 
     async def close(self) -> None:
-        self._closed = True
-        pending = list(self._background)
-        for background in pending:
-            background.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self._background.close()
 
     async def _delete_removed(self, keep: set[str]) -> None:
         deleted = await self._shards.delete_all_but(keep)
@@ -131,14 +127,4 @@ class IndicesClusterStateService:
             self._in_flight.discard(key)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        if self._closed:
-            coro.close()
-            return
-        background = asyncio.ensure_future(coro)
-        self._background.add(background)
-        background.add_done_callback(self._done)
-
-    def _done(self, background: asyncio.Task[Any]) -> None:
-        self._background.discard(background)
-        if not background.cancelled() and background.exception() is not None:
-            log.error("shard lifecycle work failed", exc_info=background.exception())
+        self._background.spawn(coro)

@@ -15,9 +15,17 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
-from node.coordination.state import ClusterState
-from node.errors import ElasticsearchError, MasterNotDiscoveredError
-from node.tasks.manager import TaskManager
+from node.cluster.service import ClusterService
+from node.errors import (
+    ConnectTransportError,
+    CoordinationStateRejectedError,
+    ElasticsearchError,
+    FailedToCommitClusterStateError,
+    MasterNotDiscoveredError,
+    NodeClosedError,
+    NotMasterError,
+    SendRequestTransportError,
+)
 from node.tasks.task import Task
 from node.transport.service import TransportService
 
@@ -25,43 +33,29 @@ __all__ = ["DEFAULT_MASTER_TIMEOUT_S", "MasterRequests", "is_master_unavailable"
 
 DEFAULT_MASTER_TIMEOUT_S = 30.0
 Resp = TypeVar("Resp")
-StateWaiter = Callable[[Callable[[ClusterState], bool], float], Awaitable[ClusterState | None]]
 
-_RETRYABLE = frozenset(
-    {
-        "not_master_exception",
-        "failed_to_commit_cluster_state_exception",
-        "node_closed_exception",
-        "node_disconnected_exception",
-        "node_not_connected_exception",
-        "connect_transport_exception",
-        "send_request_transport_exception",
-        "coordination_state_rejected_exception",
-    }
+# A master that is gone, stepping down, not elected yet or failing to publish: ES retries on the next cluster state.
+_MASTER_UNAVAILABLE: tuple[type[ElasticsearchError], ...] = (
+    NotMasterError,
+    FailedToCommitClusterStateError,
+    NodeClosedError,
+    ConnectTransportError,
+    SendRequestTransportError,
+    CoordinationStateRejectedError,
 )
 
 
 def is_master_unavailable(error: ElasticsearchError) -> bool:
     """Whether a master request failed because of the master itself (and is worth retrying on the next one)."""
-    return error.es_type in _RETRYABLE
+    return isinstance(error, _MASTER_UNAVAILABLE)
 
 
 class MasterRequests:
     """Runs master operations locally or on the elected master, retrying across master changes."""
 
-    def __init__(
-        self,
-        transport: TransportService,
-        task_manager: TaskManager,
-        cluster_state: Callable[[], ClusterState],
-        wait_for_state: StateWaiter,
-        local_node_id: str,
-    ) -> None:
+    def __init__(self, transport: TransportService, cluster: ClusterService) -> None:
         self._transport = transport
-        self._task_manager = task_manager
-        self._cluster_state = cluster_state
-        self._wait_for_state = wait_for_state
-        self._local_node_id = local_node_id
+        self._cluster = cluster
 
     async def execute(
         self,
@@ -80,19 +74,19 @@ class MasterRequests:
         """
         deadline = time.monotonic() + timeout
         while True:
-            state = self._cluster_state()
+            state = self._cluster.state()
             master = state.master
             remaining = deadline - time.monotonic()
             if master is None:
-                if remaining <= 0 or await self._wait_for_state(lambda s: s.master is not None, remaining) is None:
+                if remaining <= 0 or await self._cluster.wait_for_state(lambda s: s.master is not None, remaining) is None:
                     raise MasterNotDiscoveredError(None)  # type: ignore[arg-type]  # ES renders "reason": null
                 continue
             try:
-                if master.id == self._local_node_id:
+                if master.id == self._transport.local_node.id:
                     return await local(parent, request)
                 if parent is None:
                     return await self._transport.send_request(master, action, request, timeout=max(remaining, 0.001))  # type: ignore[no-any-return]
-                with self._task_manager.child_request(parent, master.id):
+                with self._transport.task_manager.child_request(parent, master.id):
                     return await self._transport.send_request(  # type: ignore[no-any-return]
                         master, action, request, parent=parent, timeout=max(remaining, 0.001)
                     )
@@ -101,7 +95,7 @@ class MasterRequests:
                     raise
             # ES waits for the next cluster state before retrying; a short pause covers a master that is still
             # electing itself, so a busy loop never forms.
-            await self._wait_for_state(
+            await self._cluster.wait_for_state(
                 lambda s, v=state.version, m=master.id: s.version > v or s.master_node_id != m,  # type: ignore[misc]
                 min(max(deadline - time.monotonic(), 0.0), 1.0),
             )

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 
-from node.coordination.state import ClusterState, DiscoveryNode
+from node.cluster.state import ClusterState, DiscoveryNode
+from node.common.regex import simple_match
+from node.common.roles import BUILT_IN_ROLES
 from node.errors import IllegalArgumentError
 
-__all__ = ["BUILT_IN_ROLES", "parse_boolean", "resolve_nodes", "simple_match"]
-
-BUILT_IN_ROLES = frozenset(
-    {
-        "data",
-        "data_cold",
-        "data_content",
-        "data_frozen",
-        "data_hot",
-        "data_warm",
-        "index",
-        "ingest",
-        "master",
-        "ml",
-        "remote_cluster_client",
-        "search",
-        "transform",
-        "voting_only",
-    }
-)
+__all__ = ["parse_boolean", "resolve_nodes"]
 
 
-@lru_cache(maxsize=256)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
 
-
-def simple_match(pattern: str, value: str) -> bool:
-    """ES `Regex.simpleMatch`: `*` matches any run of characters, everything else is literal and case-sensitive."""
-    if "*" not in pattern:
-        return pattern == value
-    return _wildcard(pattern).fullmatch(value) is not None
 
 
 def parse_boolean(value: str, default: bool) -> bool:
