@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -192,14 +193,14 @@ class ChaosRunner:
         actions: list[str] = []
         for status in self._cluster.status().nodes:
             if status.state is NodeState.PAUSED:
-                self._attempt(lambda name=status.name: self._cluster.resume_node(name))
+                self._attempt(functools.partial(self._cluster.resume_node, status.name))
                 actions.append(f"resumed {status.name}")
         healed = heal_faults(self._cluster.nodes)
         if any(answer.ids for answer in healed):
             actions.append("healed faults on " + ", ".join(a.name for a in healed if a.ids))
         for name in self._cluster.names:
             if name not in self._cluster.running():
-                error = self._attempt(lambda name=name: self._cluster.start_node(name, wait=False))
+                error = self._attempt(functools.partial(self._cluster.start_node, name, wait=False))
                 actions.append(f"started {name}" + _failed(error))
         formed_error = self._attempt(lambda: self._cluster.wait_until_formed(self._form_timeout))
         outcome.formed = formed_error is None

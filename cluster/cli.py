@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -27,7 +27,7 @@ from cluster.state import ClusterHome
 
 __all__ = ["cli", "main"]
 
-_DEFAULTS = {"nodes": 3, "cluster_name": "simcluster", "http_port": 9200, "transport_port": 9300}
+_DEFAULTS: dict[str, Any] = {"nodes": 3, "cluster_name": "simcluster", "http_port": 9200, "transport_port": 9300}
 _OUTCOME_TEXT = {
     StopOutcome.STOPPED: "stopped",
     StopOutcome.KILLED: "killed (did not stop in time after SIGTERM)",
@@ -82,7 +82,7 @@ def up(
         "transport_port": stored.transport_port,
     }  # fmt: skip
     given = {"nodes": nodes, "cluster_name": cluster_name, "http_port": http_port, "transport_port": transport_port}
-    settings = {key: held[key] if value is None else value for key, value in given.items()}
+    settings: dict[str, Any] = {key: held[key] if value is None else value for key, value in given.items()}
     cluster = LocalCluster(
         home,
         settings["nodes"],
@@ -226,6 +226,6 @@ def main() -> None:
     """Console-script entry point: click's own errors as `Error: ...`, anything unexpected as one line too."""
     try:
         cli.main(prog_name="simcluster")
-    except Exception as e:  # deliberately broad: the promise is one line, never a traceback
+    except Exception as e:  # noqa: BLE001 - deliberately broad: the promise is one line, never a traceback
         click.echo(f"Error: unexpected {type(e).__name__}: {e}", err=True)
         sys.exit(1)

@@ -143,7 +143,7 @@ def install_faults(records: Sequence[NodeRecord], bodies: Mapping[str, list[dict
     """Posts each source node its rules; one answer per source node, in `records` order."""
 
     def ask(record: NodeRecord) -> NodeAnswer:
-        ids = []
+        ids: list[str] = []
         for body in bodies[record.name]:
             answer = request_json("POST", record.http_address or "", "/_sim/faults", body, REQUEST_TIMEOUT_S)
             if answer is None or answer.status != 200:

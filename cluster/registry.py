@@ -141,11 +141,11 @@ class NodeRegistry:
             if member.process is None or member.process.poll() is not None:
                 del self._members[name]  # removed by another launcher
         for record in state.nodes:
-            member = self._members.get(record.name)
-            if member is None:
+            known = self._members.get(record.name)
+            if known is None:
                 self._members[record.name] = Member(record)
             elif record.name not in self._dirty:
-                member.record = record
+                known.record = record
         order = list(by_name) + [n for n in self._members if n not in by_name]
         self._members = {n: self._members[n] for n in order if n in self._members}
 

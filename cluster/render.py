@@ -22,7 +22,6 @@ __all__ = [
 ]
 
 
-
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Left-aligned columns separated by two spaces, like `docker ps`; no trailing spaces."""
     all_rows = [list(headers), *(list(row) for row in rows)]

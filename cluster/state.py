@@ -28,7 +28,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ def _optional_path(value: str | None) -> Path | None:
     return None if value is None else Path(value)
 
 
-_FIELD_PARSERS = {
+_FIELD_PARSERS: dict[str, Callable[[Any], Any]] = {
     "data_dir": Path,
     "log_file": _optional_path,
     "http_port": parse_port_range,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -18,8 +20,10 @@ from node.config import (
 
 __all__ = ["main"]
 
+T = TypeVar("T")
 
-def _convert(parse, value: str, param: click.Parameter | None, ctx: click.Context | None):  # noqa: ANN001, ANN202
+
+def _convert(parse: Callable[[str], T], value: str, param: click.Parameter | None, ctx: click.Context | None) -> T:
     try:
         return parse(value)
     except ValueError as e:

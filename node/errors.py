@@ -309,8 +309,6 @@ class SendRequestTransportError(TransportError):
     es_type = "send_request_transport_exception"
 
 
-
-
 class PlainRestError(Exception):
     """A REST failure ES renders as `{"error": "<text>", "status": N}` (405, unknown path, bad headers)."""
 

@@ -49,7 +49,10 @@ class RestClient:
 
     async def execute(self, action_type: type[TransportAction[Request, Response]], request: Request) -> Response:
         return await self._client.execute(
-            action_type, request, headers=self._headers, cancel_reason_on_exit=f"http channel [{self._channel()}] closed"
+            action_type,
+            request,
+            headers=self._headers,
+            cancel_reason_on_exit=f"http channel [{self._channel()}] closed",
         )
 
     def start(self, action_type: type[TransportAction[Request, Response]], request: Request) -> Task:

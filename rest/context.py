@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDictProxy
 
 from node.errors import PlainRestError
 from rest.output import OutputFormat, negotiate, render
@@ -17,7 +17,7 @@ __all__ = ["RestRequest", "task_headers"]
 _SINGLE_VALUED = ("X-Opaque-Id", "X-elastic-product-origin")
 
 
-def task_headers(headers: Mapping[str, str] | Any) -> dict[str, str]:
+def task_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
     """The headers ES copies into every task of a request (reference §4).
 
     `X-Opaque-Id` and `X-elastic-product-origin` are single-valued and stored under their canonical spelling;
@@ -69,4 +69,6 @@ class RestRequest:
         pretty = self.params.bool("pretty", False)
         filter_path = self.params.list("filter_path") or None
         data = render(body, self.output, pretty=pretty, filter_path=filter_path)
-        return web.Response(body=data, status=status, content_type=None, headers={"Content-Type": self.output.content_type})
+        return web.Response(
+            body=data, status=status, content_type=None, headers={"Content-Type": self.output.content_type}
+        )

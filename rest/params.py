@@ -34,6 +34,7 @@ GroupBy = Literal["nodes", "parents", "none"]
 # unrecognized and always count as suggestion candidates.
 GLOBAL_PARAMS: frozenset[str] = frozenset({"pretty", "human", "format", "filter_path", "error_trace", "source"})
 
+
 def parse_group_by(value: str | None) -> GroupBy:
     """The `group_by` of list, cancel and rethrottle (reference §8.4); `nodes` when absent."""
     if value is None or value == "nodes":

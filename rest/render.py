@@ -122,6 +122,7 @@ def render_list_tasks(
         body["tasks"] = [t.to_dict(human=human) for t in all_tasks]
     return body
 
+
 def render_item(outcome: ItemOutcome) -> dict[str, Any]:
     """One element of a bulk response's `items` (ES `BulkItemResponse#toXContent`)."""
     if outcome.error is not None:

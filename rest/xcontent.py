@@ -103,8 +103,7 @@ _YAML_LINE_BREAKS = "\n\x85\u2028\u2029"
 _YAML_ESCAPES = {"\0": "0", "\x07": "a", "\b": "b", "\t": "t", "\n": "n", "\x0b": "v", "\f": "f", "\r": "r",
                  "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P"}  # fmt: skip
 # Jackson's StringQuotingChecker: names that would read back as booleans or null.
-_YAML_RESERVED = frozenset("false False FALSE n N no No NO null Null NULL on On ON off Off OFF true True TRUE "
-                           "y Y yes Yes YES".split())  # fmt: skip
+_YAML_RESERVED = frozenset(["false", "False", "FALSE", "n", "N", "no", "No", "NO", "null", "Null", "NULL", "on", "On", "ON", "off", "Off", "OFF", "true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES"])  # fmt: skip
 
 
 def _yaml_printable(code: int) -> bool:
@@ -322,7 +321,6 @@ class _YamlEmitter:
                     self._emit("\\")
             end += 1
         self._indicator('"', False)
-
 
 
 def to_json(obj: object, *, pretty: bool = False) -> str:

@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True, slots=True)
 class BulkOptions:
     """ES `timeout`: how long the reroute phase waits for an active primary (1m by default)."""
@@ -86,7 +85,6 @@ class ShardWrite:
     positions: list[int] = field(default_factory=list)  # -1: a counted operation (its positions in `counted`)
     counted: list[list[int]] = field(default_factory=list)
     requests: int = 0
-
 
 
 def _item_error(result: Mapping[str, Any], item: BulkItem, write: ShardWrite) -> ElasticsearchError:
@@ -174,7 +172,7 @@ class BulkAction(TransportAction[BulkRequest, list[ItemOutcome]]):
             assert index is not None and item.id is not None
             if item.source_problem is not None:
                 failure = _parse_failure(item.source_problem)
-                outcomes[position] = ItemOutcome(item.action, item.index, item.id, failure.status, error=failure)
+                outcomes[position] = ItemOutcome(item.action, index.name, item.id, failure.status, error=failure)
                 continue
             shard = item.shard if item.shard is not None else shard_id(item.id, index.number_of_shards, item.routing)
             write = writes.setdefault((index.name, shard), ShardWrite(index.name, index.uuid, shard))

@@ -55,7 +55,10 @@ class CancelTasksAction(TransportTasksAction[CancelTasksRequest]):
             t
             for t in self.task_manager.tasks()
             # The cancel request's own [n] tasks would otherwise match a filterless cancel (reference §11.2).
-            if t.cancellable and t is not node_task and t.parent_task_id != node_task.parent_task_id and request.match(t)
+            if t.cancellable
+            and t is not node_task
+            and t.parent_task_id != node_task.parent_task_id
+            and request.match(t)
         ]
 
     def missing_task(self, task_id: TaskId) -> ElasticsearchError:

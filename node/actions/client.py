@@ -139,9 +139,11 @@ class NodeClient:
             with self._task_manager.registered(**fields) as task:
                 yield task
             return
-        with self._task_manager.child_request(parent, self._task_manager.node_id):
-            with self._task_manager.registered(**fields) as task:
-                yield task
+        with (
+            self._task_manager.child_request(parent, self._task_manager.node_id),
+            self._task_manager.registered(**fields) as task,
+        ):
+            yield task
 
     async def _run_and_store(self, action: TransportAction[Any, Any], task: Task, request: Any) -> None:
         try:

@@ -66,7 +66,7 @@ class GetAction(TransportAction[GetRequest, dict[str, Any]]):
         shard_request = pb.ShardSearchRequest(index=index, index_uuid=meta.uuid, shard=shard, doc_ids=[doc_id])
         with self.task_manager.child_request(task, node.id):
             response = await self.transport.send_request(node, GET_DOCUMENT_SHARD, shard_request, parent=task)
-        return json.loads(response.result_json)  # type: ignore[no-any-return]
+        return json.loads(response.result_json)
 
     async def _on_shard(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         state = self.cluster.state()

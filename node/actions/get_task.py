@@ -37,6 +37,7 @@ __all__ = [
     "task_of_departed_node",
 ]
 
+
 @dataclass(frozen=True, slots=True)
 class GetTaskRequest:
     """ES `GetTaskRequest`: the task id, whether to wait for it, and the bound of that wait and of forwarding."""
@@ -49,7 +50,6 @@ class GetTaskRequest:
         """Raises `Validation Failed: 1: task id is required;` for the unset id (`unset`, `x:-1`)."""
         if not self.task_id.is_set:
             raise ActionRequestValidationError("task id is required")
-
 
 
 def task_not_found(task_id: TaskId, *, index_exists: bool) -> ResourceNotFoundError:

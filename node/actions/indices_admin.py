@@ -268,7 +268,7 @@ class ClusterUpdateSettingsAction(TransportMasterNodeAction[ClusterUpdateSetting
 @dataclass(frozen=True, slots=True)
 class GetIndexRequest:
     indices: tuple[str, ...]
-    options: IndicesOptions = IndicesOptions()
+    options: IndicesOptions = field(default_factory=IndicesOptions)
 
 
 class GetIndexAction(TransportAction[GetIndexRequest, list[IndexMetadata]]):

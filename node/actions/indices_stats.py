@@ -36,9 +36,7 @@ class ShardCopyStats:
 
 
 class IndicesStatsAction(
-    TransportNodesAction[
-        IndicesStatsRequest, ShardCopyStats, pb.IndicesStatsNodeRequest, pb.IndicesStatsNodeResponse
-    ]
+    TransportNodesAction[IndicesStatsRequest, ShardCopyStats, pb.IndicesStatsNodeRequest, pb.IndicesStatsNodeResponse]
 ):
     """Counts of the given indices' copies on every data node (each answers for the copies it holds)."""
 
@@ -53,7 +51,7 @@ class IndicesStatsAction(
         return pb.IndicesStatsNodeRequest(index_uuids=[f"{u}/{n}" for u, n in request.shard_counts.items()])
 
     async def node_operation(self, task: Task, request: pb.IndicesStatsNodeRequest) -> pb.IndicesStatsNodeResponse:
-        keys = []
+        keys: list[tuple[str, int]] = []
         for entry in request.index_uuids:
             uuid, _, shards = entry.rpartition("/")
             keys.extend((uuid, shard) for shard in range(int(shards)))

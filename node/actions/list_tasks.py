@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from node.actions.support.tasks_action import BaseTasksRequest, TransportTasksAction
 from node.common.action_names import LIST_TASKS
@@ -45,12 +46,11 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
         millis = request.timeout.millis if request.timeout is not None else -1
         millis = millis if millis >= 0 else DEFAULT_WAIT_TIMEOUT.millis
         text = str(request.timeout) if request.timeout is not None else str(DEFAULT_WAIT_TIMEOUT)
-        removals = asyncio.gather(*(self.task_manager.wait_for_removal(t) for t in waiting))
-        cancelled = asyncio.ensure_future(node_task.cancelled_event.wait())
+        removals: asyncio.Future[list[None]] = asyncio.gather(*(self.task_manager.wait_for_removal(t) for t in waiting))
+        cancelled: asyncio.Future[bool] = asyncio.ensure_future(node_task.cancelled_event.wait())
         try:
-            done, _ = await asyncio.wait(
-                {removals, cancelled}, timeout=millis / 1000, return_when=asyncio.FIRST_COMPLETED
-            )
+            waits: set[asyncio.Future[Any]] = {removals, cancelled}
+            done, _ = await asyncio.wait(waits, timeout=millis / 1000, return_when=asyncio.FIRST_COMPLETED)
         finally:
             cancelled.cancel()
             if not removals.done():

@@ -10,7 +10,7 @@ primary's node and `[s][r]` on each replica's (`TransportReplicationAction`). Th
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from node.actions.support.replication_action import TransportReplicationAction
@@ -30,7 +30,7 @@ __all__ = ["RefreshAction", "RefreshRequest", "ShardRefreshAction"]
 @dataclass(frozen=True, slots=True)
 class RefreshRequest:
     indices: tuple[str, ...]
-    options: IndicesOptions = IndicesOptions()
+    options: IndicesOptions = field(default_factory=IndicesOptions)
 
 
 class ShardRefreshAction(TransportReplicationAction):

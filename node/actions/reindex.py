@@ -228,9 +228,10 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
     ) -> None:
         """One slice: a child of the leader with the same action and description (ES `sliceIntoSubRequests`)."""
         try:
-            leader.results[slice_id] = await self.client.execute(
+            result: SliceResult = await self.client.execute(
                 type(self), request.for_slice(slice_id, slices), parent=leader_task
             )
+            leader.results[slice_id] = result
         except ElasticsearchError as e:
             leader.results[slice_id] = SliceResult(error=e)
 

@@ -121,7 +121,9 @@ class SearchShardsAction(TransportAction[SearchShardsRequest, dict[str, int]]):
 
     async def execute(self, task: Task, request: SearchShardsRequest) -> dict[str, int]:
         indices = indices_of(self.cluster.state().metadata)
-        return {name: indices[name].number_of_shards for name in resolve_indices(request.indices, indices, request.options)}
+        return {
+            name: indices[name].number_of_shards for name in resolve_indices(request.indices, indices, request.options)
+        }
 
 
 class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
@@ -239,7 +241,7 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
                 response = await self.transport.send_request(node, action, request, parent=parent)
         except ElasticsearchError as e:
             return e
-        return json.loads(response.result_json)  # type: ignore[no-any-return]
+        return json.loads(response.result_json)
 
     def _spawn(self, coro: Coroutine[Any, Any, ShardOutcome]) -> asyncio.Future[ShardOutcome]:
         """Shard requests outlive a cancelled coordinator: they end when their tasks notice the ban."""
@@ -426,6 +428,7 @@ class ClearScrollAction(_SearchCoordinator[ClearScrollRequest]):
         return {"succeeded": True, "num_freed": freed}
 
     # ---- plumbing ---------------------------------------------------------------------------------------------
+
 
 def encode_scroll_id_with_size(contexts: Sequence[tuple[str, str, str, str, int]], size: int) -> str:
     return encode_scroll_id([*contexts, ("_size", str(size), "", "", 0)])

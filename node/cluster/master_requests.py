@@ -78,16 +78,19 @@ class MasterRequests:
             master = state.master
             remaining = deadline - time.monotonic()
             if master is None:
-                if remaining <= 0 or await self._cluster.wait_for_state(lambda s: s.master is not None, remaining) is None:
+                if (
+                    remaining <= 0
+                    or await self._cluster.wait_for_state(lambda s: s.master is not None, remaining) is None
+                ):
                     raise MasterNotDiscoveredError(None)  # type: ignore[arg-type]  # ES renders "reason": null
                 continue
             try:
                 if master.id == self._transport.local_node.id:
                     return await local(parent, request)
                 if parent is None:
-                    return await self._transport.send_request(master, action, request, timeout=max(remaining, 0.001))  # type: ignore[no-any-return]
+                    return await self._transport.send_request(master, action, request, timeout=max(remaining, 0.001))
                 with self._transport.task_manager.child_request(parent, master.id):
-                    return await self._transport.send_request(  # type: ignore[no-any-return]
+                    return await self._transport.send_request(
                         master, action, request, parent=parent, timeout=max(remaining, 0.001)
                     )
             except ElasticsearchError as e:

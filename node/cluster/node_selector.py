@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.common.regex import simple_match
@@ -10,9 +10,6 @@ from node.common.roles import BUILT_IN_ROLES
 from node.errors import IllegalArgumentError
 
 __all__ = ["parse_boolean", "resolve_nodes"]
-
-
-
 
 
 def parse_boolean(value: str, default: bool) -> bool:
@@ -24,7 +21,7 @@ def parse_boolean(value: str, default: bool) -> bool:
     raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
 
 
-def _role_predicate(role: str):  # noqa: ANN202
+def _role_predicate(role: str) -> Callable[[DiscoveryNode], bool]:
     if role == "data":
         return lambda n: n.is_data
     if role.startswith("data_"):
@@ -53,7 +50,12 @@ def resolve_nodes(state: ClusterState, local_node_id: str, selectors: Sequence[s
             chosen.add(token)
         else:
             for n in nodes:
-                if token == "_all" or simple_match(token, n.name) or simple_match(token, n.ip) or simple_match(token, n.host):
+                if (
+                    token == "_all"
+                    or simple_match(token, n.name)
+                    or simple_match(token, n.ip)
+                    or simple_match(token, n.host)
+                ):
                     chosen.add(n.id)
             if ":" in token:
                 _apply_attribute_token(token, nodes, chosen)

@@ -13,6 +13,7 @@ seed lists overlap never learn each other's nodes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -138,10 +139,8 @@ class PeerFinder:
                 raise
             except Exception:  # a bug must not end discovery for good
                 log.exception("[%s] discovery round failed", self._local.name)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
-            except TimeoutError:
-                pass
 
     async def _probe_round(self) -> bool:
         results = await asyncio.gather(*(self._probe(a) for a in sorted(self._addresses)), return_exceptions=True)

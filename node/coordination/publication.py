@@ -13,6 +13,7 @@ timeout, and a node the followers checker marked faulty is not waited for at all
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -109,10 +110,8 @@ class Publication:
         for node in self.state.nodes.values():
             self._tasks[node.id] = asyncio.create_task(self._publish_to(node), name=f"publish[{node.name}]")
         try:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._decided.wait(), self._remaining())
-            except TimeoutError:
-                pass
             if not self.is_committed:
                 raise FailedToCommitClusterStateError(self._failure_reason())
             pending = [t for t in self._tasks.values() if not t.done()]

@@ -332,7 +332,7 @@ def started(metadata: Mapping[str, Any], index_name: str, uuid: str, shard_id: i
     in_sync = list(index.in_sync)
     in_sync[shard_id] = in_sync[shard_id] | {node_id}
     all_routing = routing_of(metadata)
-    all_routing[index_name] = routing[:shard_id] + (new_shard,) + routing[shard_id + 1 :]
+    all_routing[index_name] = (*routing[:shard_id], new_shard, *routing[shard_id + 1 :])
     indices[index_name] = replace(index, in_sync=tuple(in_sync))
     return with_routing(metadata, indices, all_routing)
 

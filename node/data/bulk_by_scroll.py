@@ -55,7 +55,7 @@ def f32(value: float) -> float:
     """`value` rounded to a Java float."""
     if math.isinf(value) or math.isnan(value):
         return value
-    return struct.unpack("f", struct.pack("f", value))[0]  # type: ignore[no-any-return]
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 def java_float(value: float) -> float:

@@ -140,7 +140,7 @@ def effective_settings(metadata: Mapping[str, Any]) -> dict[str, str]:
 
 def _validated_updates(raw: Mapping[str, Any], scope: str) -> dict[str, str | None]:
     """ES `AbstractScopedSettings#updateSettings`: unknown keys are refused; values must parse."""
-    updates = normalize_settings(raw, prefix="")
+    updates: dict[str, str | None] = dict(normalize_settings(raw, prefix=""))
     for key, value in updates.items():
         if key not in SETTINGS:
             raise IllegalArgumentError(f"{scope} setting [{key}], not recognized")

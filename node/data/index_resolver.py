@@ -42,7 +42,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def resolve_indices(
-    expressions: Iterable[str], indices: Mapping[str, IndexMetadata], options: IndicesOptions = IndicesOptions()
+    expressions: Iterable[str], indices: Mapping[str, IndexMetadata], options: IndicesOptions | None = None
 ) -> list[str]:
     """The concrete names, in expression order (a wildcard's matches sorted by name).
 
@@ -50,6 +50,7 @@ def resolve_indices(
         IndexNotFoundError: a concrete name that does not exist (unless `ignore_unavailable`), or nothing matched
             while `allow_no_indices` is false.
     """
+    options = options if options is not None else IndicesOptions()
     exprs = [e for e in expressions if e]
     if not exprs or exprs == ["_all"]:
         exprs = ["*"]

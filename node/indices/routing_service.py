@@ -28,6 +28,7 @@ __all__ = ["RoutingService", "data_node_ids", "reroute_state"]
 
 log = logging.getLogger(__name__)
 
+
 def data_node_ids(state: ClusterState) -> list[str]:
     """The data nodes of the state, in node-name order (the allocator's tie-break order)."""
     return [n.id for n in state.nodes_sorted() if n.is_data]

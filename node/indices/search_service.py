@@ -98,7 +98,9 @@ class SearchService:
                 request.keep_alive_millis / 1000, view,
             )  # fmt: skip
             ids = context.page(start, request.size)
-            return _response({"total": end - start, "ids": ids, "node": self._transport.local_node.id, "context_id": context.id})
+            return _response(
+                {"total": end - start, "ids": ids, "node": self._transport.local_node.id, "context_id": context.id}
+            )
         docs = await self._shards.count(key)
         start, end = slice_range(docs, request.slice_id, request.slice_max) if request.slice_max else (0, docs)
         wanted = min(offset + request.size, end - start)

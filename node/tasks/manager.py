@@ -184,8 +184,9 @@ class TaskManager:
         try:
             yield
         finally:
-            counts = self._child_requests.get(parent.id)
-            if counts is not None:
+            remaining = self._child_requests.get(parent.id)
+            if remaining is not None:
+                counts = remaining
                 counts[target_node_id] -= 1
                 if counts[target_node_id] == 0:
                     del counts[target_node_id]

@@ -25,6 +25,7 @@ Expired rules vanish by themselves, so a listing shows only live ones. Drops and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import itertools
 import logging
@@ -329,10 +330,8 @@ class LinkFaults:
         loop = asyncio.get_running_loop()
         if self._changed is None or self._changed[0] is not loop:
             self._changed = (loop, asyncio.Event())
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed[1].wait(), timeout)
-        except TimeoutError:
-            pass
 
 
 def _describe(spec: FaultSpec) -> str:

@@ -22,6 +22,7 @@ import grpc
 from google.protobuf.message import Message
 
 from node.cluster.state import DiscoveryNode
+from node.common.background import BackgroundTasks
 from node.errors import (
     ElasticsearchError,
     NodeDisconnectedError,
@@ -128,6 +129,7 @@ class TransportService:
         self._inflight: dict[str, set[grpc.aio.UnaryUnaryCall]] = defaultdict(set)
         self._disconnected: set[grpc.aio.UnaryUnaryCall] = set()
         self._request_ids = itertools.count(1)
+        self._closing = BackgroundTasks("transport", log)
         pb_grpc.add_TransportServicer_to_server(_Servicer(self), self._server)
 
     # ---- registry ---------------------------------------------------------------------------------------
@@ -158,6 +160,7 @@ class TransportService:
 
     async def stop(self, grace: float = 0.5) -> None:
         await self._server.stop(grace)
+        await self._closing.join()
         for channel in list(self._channels.values()):
             await channel.close()
         self._channels.clear()
@@ -219,9 +222,7 @@ class TransportService:
         """Sends a request to a transport address whose node is not known yet (discovery, handshakes)."""
         handler = self._handlers[action]
         local = self.local_node
-        envelope = pb.TransportRequest(
-            action=action, payload=request.SerializeToString(), source_node_id=local.id
-        )
+        envelope = pb.TransportRequest(action=action, payload=request.SerializeToString(), source_node_id=local.id)
         try:
             response = await self._call(address, envelope, timeout)
         except grpc.aio.AioRpcError as e:
@@ -236,7 +237,7 @@ class TransportService:
         self._stubs.pop(node.transport_address, None)
         channel = self._channels.pop(node.transport_address, None)
         if channel is not None:
-            asyncio.ensure_future(channel.close())
+            self._closing.spawn(channel.close(), name=f"close channel to {node.transport_address}")
 
     def _call(
         self, address: str, envelope: pb.TransportRequest, timeout: float | None
@@ -304,7 +305,9 @@ class TransportService:
         handler = self._handlers.get(envelope.action)
         try:
             if handler is None:
-                raise TransportError(f"No handler for action [{envelope.action}]", es_type="action_not_found_transport_exception")
+                raise TransportError(
+                    f"No handler for action [{envelope.action}]", es_type="action_not_found_transport_exception"
+                )
             request = handler.request_type.FromString(envelope.payload)
             parent = TaskId.parse(envelope.parent_task_id) if envelope.parent_task_id else TaskId.UNSET
             response = await self._handle(handler, request, TaskType.TRANSPORT, parent, envelope.headers)

@@ -12,7 +12,7 @@ from node.actions.nodes_info import NodesInfoAction, NodesInfoRequest
 from node.common.roles import abbreviate_roles
 from node.human import format_duration_nanos
 from rest.app_keys import cluster_state, rest_client, rest_request
-from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Column, cat_response
+from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, cat_response
 
 __all__ = ["cat_index", "cat_master", "cat_nodes"]
 
@@ -25,7 +25,6 @@ CAT_ENDPOINTS = (  # in ES's handler registration order (ActionModule)
     "/_cat/indices",
     "/_cat/indices/{index}",
 )
-
 
 
 async def cat_index(request: web.Request) -> web.Response:
@@ -49,7 +48,12 @@ NODES_COLUMNS = (
     Column("load_5m", ("l",), True, "5m load avg", "right"),
     Column("load_15m", ("l",), True, "15m load avg", "right"),
     Column("uptime", ("u",), False, "node uptime", "right"),
-    Column("node.role", ("r", "role", "nodeRole"), True, "m:master eligible node, d:data node, i:ingest node, -:coordinating node only"),
+    Column(
+        "node.role",
+        ("r", "role", "nodeRole"),
+        True,
+        "m:master eligible node, d:data node, i:ingest node, -:coordinating node only",
+    ),
     Column("master", ("m",), True, "*:current master"),
     Column("name", ("n",), True, "node name"),
 )
@@ -116,7 +120,6 @@ async def cat_nodes(request: web.Request) -> web.Response:
     return cat_response(table, req.params, request.headers.get("Accept"))
 
 
-
 def _uptime(millis: int) -> str:
     return format_duration_nanos(max(millis, 0) * 1_000_000)
 
@@ -138,7 +141,7 @@ async def cat_master(request: web.Request) -> web.Response:
     req.params.consume("local", "master_timeout")
     req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
     master = cluster_state(request).master
-    row = (
+    row: dict[str, Cell] = (
         {"id": master.id, "host": master.host, "ip": master.ip, "node": master.name}
         if master is not None
         else {"id": "-", "host": "-", "ip": "-", "node": "-"}

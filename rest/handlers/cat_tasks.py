@@ -106,7 +106,6 @@ def build_tasks_table(result_tasks: list[TaskInfo], state: ClusterState, *, deta
     return CatTable(columns=tasks_columns(detailed=detailed), rows=rows)
 
 
-
 async def cat_tasks(request: web.Request) -> web.Response:
     """`GET /_cat/tasks`: parse → list tasks inside a registered REST task → render the table.
 

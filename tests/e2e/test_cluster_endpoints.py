@@ -95,7 +95,9 @@ def test_cat_nodes(cluster3: LocalCluster) -> None:
     assert sorted(line.split()[2] for line in lines[1:]) == ["*", "-", "-"]
     default = get(cluster3, "/_cat/nodes").text.splitlines()
     assert len(default) == 3
-    assert all(re.match(r"^127\.0\.0\.1 +\d+ +\d+ +\d+ +[\d.]+ +[\d.]+ +[\d.]+ dim [*-] node-\d$", line) for line in default)
+    assert all(
+        re.match(r"^127\.0\.0\.1 +\d+ +\d+ +\d+ +[\d.]+ +[\d.]+ +[\d.]+ dim [*-] node-\d$", line) for line in default
+    )
     rows = get(cluster3, "/_cat/nodes?format=json&h=id,name&full_id=true").json
     assert {row["id"] for row in rows} == {cluster3.node(n).node_id for n in cluster3.names}
 

@@ -42,7 +42,7 @@ def test_killing_the_master_elects_a_new_one_and_survivors_list_each_other(fresh
         url = c.node(name).http_url
         assert url is not None
 
-        def both_listed() -> bool:
+        def both_listed(url: str = url) -> bool:
             response = call(url, "GET", "/_tasks", timeout=10)
             assert response.status == 200
             return set(response.json["nodes"]) == survivor_ids

@@ -93,14 +93,16 @@ def test_node_entry_fields(cluster: LocalCluster) -> None:
 def test_group_by_parents_nests_the_children(cluster: LocalCluster) -> None:
     body = get(cluster, "/_tasks?group_by=parents&actions=cluster:monitor/tasks/*", "node-2").json
     assert len(body["tasks"]) == 1
-    (key, group), = body["tasks"].items()
+    ((key, group),) = body["tasks"].items()
     assert group["action"] == LIST and key == f"{group['node']}:{group['id']}"
     assert sorted(c["node"] for c in group["children"]) == sorted(all_ids(cluster).values())
     assert all(c["parent_task_id"] == key for c in group["children"])
 
 
 def test_group_by_none_is_flat_and_exact_action_matching(cluster: LocalCluster) -> None:
-    body = get(cluster, "/_tasks?actions=cluster:monitor/tasks/lists&group_by=none", headers={"X-Opaque-Id": "That is me"}).json
+    body = get(
+        cluster, "/_tasks?actions=cluster:monitor/tasks/lists&group_by=none", headers={"X-Opaque-Id": "That is me"}
+    ).json
     assert [t["action"] for t in body["tasks"]] == [LIST]
     assert body["tasks"][0]["headers"]["X-Opaque-Id"] == "That is me"
 
@@ -169,7 +171,10 @@ def test_roles_and_attributes_in_order(cluster: LocalCluster) -> None:
 
 
 def error_body(type_: str, reason: str, status: int, **extra: object) -> dict[str, object]:
-    return {"error": {"root_cause": [{"type": type_, "reason": reason}], "type": type_, "reason": reason, **extra}, "status": status}
+    return {
+        "error": {"root_cause": [{"type": type_, "reason": reason}], "type": type_, "reason": reason, **extra},
+        "status": status,
+    }
 
 
 def test_unrecognized_parameter_with_suggestion(cluster: LocalCluster) -> None:
@@ -183,7 +188,10 @@ def test_unrecognized_parameter_with_suggestion(cluster: LocalCluster) -> None:
 def test_master_timeout_is_not_accepted(cluster: LocalCluster) -> None:
     response = get(cluster, "/_tasks?master_timeout=1s&foo=bar")
     assert response.status == 400
-    assert response.json["error"]["reason"] == "request [/_tasks] contains unrecognized parameters: [foo], [master_timeout]"
+    assert (
+        response.json["error"]["reason"]
+        == "request [/_tasks] contains unrecognized parameters: [foo], [master_timeout]"
+    )
 
 
 def test_parent_task_id_minus_one_is_malformed(cluster: LocalCluster) -> None:

@@ -78,7 +78,11 @@ def test_headers_propagate_to_every_descendant_on_every_node(cluster3: LocalClus
             what="parent, three children and three grandchildren",
         )
         tasks = request(cluster3, "GET", f"/_tasks?actions={TEST_ACTIONS}&group_by=none", "node-3").json["tasks"]
-        expected = {"X-Opaque-Id": "job-7", "trace.id": "4bf92f3577b34da6a3ce929d0e0e4736", "X-elastic-product-origin": "kibana"}
+        expected = {
+            "X-Opaque-Id": "job-7",
+            "trace.id": "4bf92f3577b34da6a3ce929d0e0e4736",
+            "X-elastic-product-origin": "kibana",
+        }
         assert {t["node"] for t in tasks} == {cluster3.node(n).node_id for n in cluster3.names}
         assert all(t["headers"] == expected for t in tasks)
     finally:
@@ -99,4 +103,7 @@ def test_single_valued_product_origin(cluster3: LocalCluster) -> None:
         cluster3, "GET", "/_tasks", headers=[("X-elastic-product-origin", "a"), ("X-elastic-product-origin", "b")]
     )
     assert response.status == 400
-    assert response.json == {"error": "multiple values for single-valued header [X-elastic-product-origin].", "status": 400}
+    assert response.json == {
+        "error": "multiple values for single-valued header [X-elastic-product-origin].",
+        "status": 400,
+    }

@@ -94,7 +94,9 @@ def test_attribute_patterns() -> None:
 
 
 def test_bad_boolean_is_a_400() -> None:
-    with pytest.raises(IllegalArgumentError, match=r"Failed to parse value \[yes\] as only \[true\] or \[false\] are allowed."):
+    with pytest.raises(
+        IllegalArgumentError, match=r"Failed to parse value \[yes\] as only \[true\] or \[false\] are allowed."
+    ):
         resolve("master:yes")
 
 

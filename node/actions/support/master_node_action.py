@@ -58,7 +58,7 @@ class TransportMasterNodeAction(TransportAction[MasterRequest, dict[str, Any]], 
         response: pb.MasterResponse = await self.services.master_requests.execute(
             self.name, message, parent=task, local=self._on_master, timeout=timeout
         )
-        return json.loads(response.body_json)  # type: ignore[no-any-return]
+        return json.loads(response.body_json)
 
     async def _on_master(self, task: Task | None, message: pb.MasterRequest) -> pb.MasterResponse:
         request: MasterRequest = request_from_json(self.request_type, message.body_json)  # type: ignore[assignment]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from node.actions.support.transport_action import TransportAction
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 # A replica that has not applied the state assigning it its copy yet waits this long for it.
 _REPLICA_STATE_WAIT_S = 5.0
+
+
+def _newer_than(version: int) -> Callable[[ClusterState], bool]:
+    return lambda state: state.version > version
 
 
 def _phase(task: Task, holder: dict[str, str], phase: str) -> None:
@@ -88,7 +93,7 @@ class TransportReplicationAction(TransportAction[pb.BulkShardRequest, dict[str, 
 
     async def execute(self, task: Task, request: pb.BulkShardRequest) -> dict[str, Any]:
         response = await self._reroute(task, request)
-        return json.loads(response.result_json)  # type: ignore[no-any-return]
+        return json.loads(response.result_json)
 
     async def _reroute(self, task: Task, request: pb.BulkShardRequest) -> pb.BulkShardResponse:
         """Sends the request to the primary's node: `[s][p]` when that is this node, else `[s]` there."""
@@ -128,7 +133,7 @@ class TransportReplicationAction(TransportAction[pb.BulkShardRequest, dict[str, 
                     f"[{request.index}][{request.shard}] primary shard is not active Timeout: "
                     f"[{format_duration_nanos(request.timeout_millis * 1_000_000)}], request: [{self._describe_for_timeout(request)}]"
                 )
-            await self.cluster.wait_for_state(lambda s, v=state.version: s.version > v, remaining)
+            await self.cluster.wait_for_state(_newer_than(state.version), remaining)
 
     def _describe_for_timeout(self, request: pb.BulkShardRequest) -> str:
         if self.name.startswith("indices:data/write/bulk"):
@@ -146,9 +151,7 @@ class TransportReplicationAction(TransportAction[pb.BulkShardRequest, dict[str, 
         state = self.cluster.state()  # replicate to the copies of the state current *after* the local operation
         copies = copies_of(state.metadata, request.index)[request.shard]
         replicas = [
-            c
-            for c in copies
-            if not c.primary and c.assigned and c.node in state.nodes and c.node != self.local_node.id
+            c for c in copies if not c.primary and c.assigned and c.node in state.nodes and c.node != self.local_node.id
         ]
         term = indices_of(state.metadata).get(request.index, index).primary_terms[request.shard]
         failures: list[dict[str, Any]] = []
@@ -187,9 +190,7 @@ class TransportReplicationAction(TransportAction[pb.BulkShardRequest, dict[str, 
     ) -> list[dict[str, Any]]:
         """Sends `[s][r]` to every replica, as children of this node's `[s]` task; fails the copies that fail."""
         parent = (
-            self.task_manager.get(task.parent_task_id.id)
-            if task.parent_task_id.node_id == self.local_node.id
-            else None
+            self.task_manager.get(task.parent_task_id.id) if task.parent_task_id.node_id == self.local_node.id else None
         ) or task
         replica_request = pb.BulkShardRequest(
             index=request.index, index_uuid=request.index_uuid, shard=request.shard, requests=request.requests,

@@ -50,7 +50,6 @@ class BaseTasksRequest:
         return not self.parent_task_id.is_set or task.parent_task_id == self.parent_task_id
 
 
-
 @dataclass(frozen=True, slots=True)
 class TaskFailure:
     """ES `TaskOperationFailure`: one task whose operation failed on its node."""
@@ -147,7 +146,9 @@ class TransportTasksAction(
             if isinstance(outcome, ElasticsearchError):
                 response.failures.append(
                     pb.TaskFailureMessage(
-                        task_id=selected_task.id, node_id=selected_task.node_id, error_json=json.dumps(outcome.to_wire())
+                        task_id=selected_task.id,
+                        node_id=selected_task.node_id,
+                        error_json=json.dumps(outcome.to_wire()),
                     )
                 )
             elif isinstance(outcome, BaseException):
