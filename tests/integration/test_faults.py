@@ -69,7 +69,7 @@ async def test_a_request_held_without_deadline_is_answered_once_healed(tmp_path:
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.BLACKHOLE)
         held = asyncio.ensure_future(list_on(one, two, timeout=None))
-        await asyncio.sleep(0.2)
+        await c.wait_until(lambda: one.faults.rules()[0].affected == 1, what="the request to be held")
         assert not held.done()
         one.faults.heal()
         response = await asyncio.wait_for(held, 5.0)
@@ -81,7 +81,7 @@ async def test_disconnecting_the_node_fails_a_held_request(tmp_path: Path) -> No
         one, two = c.nodes["node-1"], c.nodes["node-2"]
         add(one, two, FaultKind.BLACKHOLE)
         held = asyncio.ensure_future(list_on(one, two, timeout=None))
-        await asyncio.sleep(0.1)
+        await c.wait_until(lambda: one.faults.rules()[0].affected == 1, what="the request to be held")
         one.transport.disconnect(one.state.nodes[two.node_id])
         with pytest.raises(NodeDisconnectedError):
             await asyncio.wait_for(held, 5.0)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,20 +23,6 @@ def _state(home: ClusterHome, count: int = 3, base: int = 9200, bootstrapped: bo
     transport = base + 100 if base else 0
     configs = new_node_configs(home, count, cluster_name="c", http_port=base, transport_port=transport)
     return ClusterFile("c", base, transport, tuple(NodeRecord(c) for c in configs), bootstrapped)
-
-
-@pytest.fixture
-def fake_node(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A live process whose command line looks like node-2 of the home in `tmp_path` (what pid checks accept)."""
-    data_dir = ClusterHome(tmp_path).node_dir("node-2")
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)", "-m", "node", "--data-dir", str(data_dir)]
-    )
-    try:
-        yield child
-    finally:
-        child.kill()
-        child.wait()
 
 
 # ---- planning an added node --------------------------------------------------------------------------------------
@@ -102,24 +85,6 @@ def test_saving_keeps_what_another_launcher_changed_meanwhile(tmp_path: Path) ->
     first.save()
     stored = {r.name: r.http_address for r in home.load().nodes}
     assert stored == {"node-1": "127.0.0.1:1111", "node-2": None, "node-3": "127.0.0.1:9999"}
-
-
-@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
-def test_a_live_node_started_by_another_launcher_is_never_overwritten(
-    tmp_path: Path, fake_node: subprocess.Popen[bytes]
-) -> None:
-    home = ClusterHome(tmp_path)
-    home.save(_state(home))
-    stale = NodeRegistry(home)
-    stale.adopt(home.load())
-    other = NodeRegistry(home)
-    other.adopt(home.load())
-    other.update("node-2", pid=fake_node.pid)
-    other.save()
-    stale.update("node-2", pid=None)  # e.g. reaping the process it had started before
-    stale.save()
-    assert home.load().record("node-2").pid == fake_node.pid
-    assert stale.member("node-2").record.pid == fake_node.pid
 
 
 def test_bootstrapped_never_goes_back(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from node.cluster.state import DiscoveryNode
 from node.errors import ElasticsearchError, IllegalArgumentError, ResourceNotFoundError
-from node.transport.faults import FaultKind, FaultSpec, LinkFaults, parse_actions
+from node.transport.faults import FaultKind, FaultRule, FaultSpec, LinkFaults, parse_actions
 from rest.handlers.faults import parse_body, parse_fault
 
 B = "127.0.0.1:9301"
@@ -24,6 +24,15 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def until_held(rule: FaultRule) -> None:
+    """Waits (on the loop, no clock) until the rule holds a request: the event a held request is."""
+    for _ in range(1000):
+        if rule.affected:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the request was never held")
 
 
 def spec(kind: FaultKind = FaultKind.BLACKHOLE, target: str = B, **fields: Any) -> FaultSpec:
@@ -216,9 +225,9 @@ async def test_a_blackhole_holds_the_request_until_its_deadline() -> None:
 
 async def test_a_held_request_without_deadline_is_sent_once_healed() -> None:
     faults = LinkFaults()
-    faults.add(spec())
+    rule = faults.add(spec())
     held = asyncio.ensure_future(faults.before_send(B, "a", None))
-    await asyncio.sleep(0.05)
+    await until_held(rule)
     assert not held.done()
     faults.heal()
     assert await asyncio.wait_for(held, 1.0) is None
@@ -259,7 +268,7 @@ async def test_removing_a_delay_sends_the_delayed_request_at_once() -> None:
     faults = LinkFaults()
     rule = faults.add(spec(FaultKind.DELAY, delay_millis=60_000))
     delayed = asyncio.ensure_future(faults.before_send(B, "a", None))
-    await asyncio.sleep(0.05)
+    await until_held(rule)
     faults.remove(rule.id)
     assert await asyncio.wait_for(delayed, 1.0) is None
 
