@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 import time
 from collections.abc import Sequence
@@ -79,6 +80,7 @@ class Node:
     async def start(self) -> None:
         """Binds both servers, registers every action, then starts serving."""
         from rest.app import build_app  # the composition root is the one place node code reaches into rest
+        from rest.security import http_ssl_context
 
         transport_port = self.transport.bind(self.config.host, _ports(self.config.transport_port))
         # Header lines up to 64kb reach the handlers, so the task-header limit (16kb, ES http.max_header_size)
@@ -87,7 +89,8 @@ class Node:
             build_app(self), access_log=None, handler_cancellation=True, max_field_size=65536, max_line_size=65536
         )
         await self._runner.setup()
-        http_port = await _bind_http(self._runner, self.config.host, _ports(self.config.http_port))
+        ssl_context = http_ssl_context(self.config)
+        http_port = await _bind_http(self._runner, self.config.host, _ports(self.config.http_port), ssl_context)
         self.local_node = DiscoveryNode(
             id=self.node_id,
             name=self.config.name,
@@ -160,10 +163,10 @@ def _ports(ports: PortRange) -> range:
     return range(ports.first, ports.last + 1)
 
 
-async def _bind_http(runner: web.AppRunner, host: str, ports: range) -> int:
+async def _bind_http(runner: web.AppRunner, host: str, ports: range, ssl_context: ssl.SSLContext | None) -> int:
     last_error: OSError | None = None
     for port in ports:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         try:
             await site.start()
         except OSError as e:

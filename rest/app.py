@@ -35,6 +35,7 @@ from rest.handlers import (
     task_get,
     tasks,
 )
+from rest.security import security_middlewares, security_routes
 
 if TYPE_CHECKING:
     from node.server import Node
@@ -170,8 +171,9 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
 
 
 def build_app(node: Node) -> web.Application:
-    app = web.Application(middlewares=[es_conventions], client_max_size=100 * 1024 * 1024)
+    middlewares = [es_conventions, *security_middlewares(node.config)]  # authentication inside the ES conventions
+    app = web.Application(middlewares=middlewares, client_max_size=100 * 1024 * 1024)
     app[NODE] = node
-    for method, path, handler in ROUTES:
+    for method, path, handler in [*ROUTES, *security_routes(node.config)]:
         app.router.add_route(method, path, handler)
     return app
