@@ -36,6 +36,7 @@ from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
 from node.transport.faults import LinkFaults
 from node.transport.service import TransportService
+from node.transport.tls import SslConfigError, TransportTls
 
 __all__ = ["Node", "run_node"]
 
@@ -82,7 +83,8 @@ class Node:
         from rest.app import build_app  # the composition root is the one place node code reaches into rest
         from rest.security import http_ssl_context
 
-        transport_port = self.transport.bind(self.config.host, _ports(self.config.transport_port))
+        tls = TransportTls.load(self.config)
+        transport_port = self.transport.bind(self.config.host, _ports(self.config.transport_port), tls)
         # Header lines up to 64kb reach the handlers, so the task-header limit (16kb, ES http.max_header_size)
         # answers as ES does instead of aiohttp's own 8kb parser limit.
         self._runner = web.AppRunner(
@@ -205,7 +207,7 @@ async def run_node(config: NodeConfig) -> int:
     try:
         try:
             await node.start()
-        except OSError as e:
+        except (OSError, SslConfigError) as e:
             log.error("failed to start: %s", e)
             print(f"error: {e}", file=sys.stderr)
             return 1

@@ -35,6 +35,7 @@ from node.tasks.task_id import TaskId
 from node.transport.faults import LinkFaults
 from node.transport.pb import transport_pb2 as pb
 from node.transport.pb import transport_pb2_grpc as pb_grpc
+from node.transport.tls import TransportTls
 
 __all__ = ["ActionHandler", "TransportService"]
 
@@ -88,6 +89,7 @@ class TransportService:
         self._disconnected: set[grpc.aio.UnaryUnaryCall] = set()
         self._request_ids = itertools.count(1)
         self._server: grpc.aio.Server | None = None
+        self._tls: TransportTls | None = None
 
     # ---- registry ---------------------------------------------------------------------------------------
 
@@ -106,20 +108,27 @@ class TransportService:
             raise ValueError(f"action [{action}] is already registered")
         self._handlers[action] = ActionHandler(action, request_type, response_type, handler, cancellable, describe)
 
+    @property
+    def registered_actions(self) -> tuple[str, ...]:
+        """Every action this node serves, in registration order."""
+        return tuple(self._handlers)
+
     # ---- server -----------------------------------------------------------------------------------------
 
-    def bind(self, host: str, ports: range) -> int:
+    def bind(self, host: str, ports: range, tls: TransportTls) -> int:
         """Binds the gRPC server to the first free port of `ports` (port 0: ephemeral); returns the bound port.
 
         Binding comes before `start` so the caller can register every action, which needs the bound address,
-        before the first request is served.
+        before the first request is served. The server speaks mutual TLS only, and `tls` is also what this node
+        presents when it calls its peers (node/transport/tls.py).
         """
         server = grpc.aio.server(options=SERVER_OPTIONS)
         pb_grpc.add_TransportServicer_to_server(_Servicer(self), server)
+        credentials = tls.server_credentials()
         bound = 0
         for port in ports:
             try:
-                bound = server.add_insecure_port(f"{host}:{port}")
+                bound = server.add_secure_port(f"{host}:{port}", credentials)
             except RuntimeError:
                 bound = 0
             if bound:
@@ -127,6 +136,7 @@ class TransportService:
         if not bound:
             raise OSError(f"failed to bind transport to {host}:{ports.start}-{ports.stop - 1}: no free port")
         self._server = server
+        self._tls = tls
         return bound
 
     async def start(self) -> None:
@@ -229,7 +239,10 @@ class TransportService:
     def _rpc(self, address: str, envelope: pb.TransportRequest, timeout: float | None) -> grpc.aio.UnaryUnaryCall:
         stub = self._stubs.get(address)
         if stub is None:
-            channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            if self._tls is None:
+                raise RuntimeError("bind() first: the transport has no credentials to present to its peers")
+            options = [*CHANNEL_OPTIONS, *self._tls.channel_options()]
+            channel = grpc.aio.secure_channel(address, self._tls.channel_credentials(), options=options)
             self._channels[address] = channel
             stub = self._stubs[address] = pb_grpc.TransportStub(channel)
         return stub.Invoke(envelope, timeout=timeout)

@@ -1,7 +1,8 @@
 """Integration-test wiring: several real coordinators in the test's own event loop.
 
-Each test node has its own `TaskManager`, a real gRPC `TransportService` bound on port 0 and a `NodeStore` in the
-test's tmp dir, exactly as a node process wires them, minus the REST front end. Fixtures stay synchronous
+Each test node has its own `TaskManager`, a real gRPC `TransportService` bound on port 0 (mutual TLS with
+credentials issued once per session, `cluster_credentials`) and a `NodeStore` in the test's tmp dir, exactly as a
+node process wires them, minus the REST front end. Fixtures stay synchronous
 (tests/conftest.py runs async tests in a fresh loop): `coordination_cluster` returns an `InProcessCluster` that
 creates every grpc.aio object inside the test's loop, and the test tears it down with `async with`.
 """
@@ -18,6 +19,7 @@ from typing import Self
 
 import pytest
 
+from cluster.credentials import ClusterCredentials
 from node.config import NodeConfig
 from node.coordination import Coordinator
 from node.coordination.state import ClusterState, DiscoveryNode
@@ -25,6 +27,7 @@ from node.storage.store import NodeStore, new_node_id
 from node.tasks.manager import TaskManager
 from node.transport.faults import FaultKind, FaultSpec
 from node.transport.service import TransportService
+from node.transport.tls import TransportTls
 
 # Fast failure detection (fd 100 ms / 200 ms / 3, election delay 50 ms) keeps every scenario well under a second.
 FAST_SETTINGS: dict[str, int] = {
@@ -87,8 +90,9 @@ class TestNode:
 class InProcessCluster:
     """Starts, stops and restarts coordination nodes in the current event loop; `async with` tears all down."""
 
-    def __init__(self, base_dir: Path, settings: dict[str, int] | None = None) -> None:
+    def __init__(self, base_dir: Path, credentials: ClusterCredentials, settings: dict[str, int] | None = None) -> None:
         self._base_dir = base_dir
+        self._credentials = credentials
         self._settings = dict(FAST_SETTINGS if settings is None else settings)
         self.nodes: dict[str, TestNode] = {}
 
@@ -104,6 +108,11 @@ class InProcessCluster:
 
     def running(self) -> list[TestNode]:
         return [n for n in self.nodes.values() if n.running]
+
+    def tls(self) -> TransportTls:
+        """The transport TLS every node of this cluster presents (the credentials of its home)."""
+        c = self._credentials
+        return TransportTls.from_files(c.transport_key, c.transport_certificate, c.ca_certificate)
 
     async def start(
         self,
@@ -125,7 +134,7 @@ class InProcessCluster:
             node_id = store.node_id()
             holder: list[DiscoveryNode] = []
             transport = TransportService(TaskManager(node_id), lambda holder=holder: holder[0])
-            port = transport.bind("127.0.0.1", range(1))
+            port = transport.bind("127.0.0.1", range(1), self.tls())
             local = DiscoveryNode(
                 id=node_id,
                 name=name,
@@ -220,7 +229,15 @@ class InProcessCluster:
         )
 
 
+@pytest.fixture(scope="session")
+def cluster_credentials(tmp_path_factory: pytest.TempPathFactory) -> ClusterCredentials:
+    """One CA and transport certificate for every in-process cluster of the session (ECDSA: milliseconds)."""
+    credentials = ClusterCredentials(tmp_path_factory.mktemp("credentials"))
+    credentials.ensure()
+    return credentials
+
+
 @pytest.fixture
-def coordination_cluster(tmp_path: Path) -> Callable[..., InProcessCluster]:
+def coordination_cluster(tmp_path: Path, cluster_credentials: ClusterCredentials) -> Callable[..., InProcessCluster]:
     """A factory, so the cluster itself is created inside the test's event loop."""
-    return lambda settings=None: InProcessCluster(tmp_path, settings)
+    return lambda settings=None: InProcessCluster(tmp_path, cluster_credentials, settings)

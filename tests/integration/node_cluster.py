@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from cluster.credentials import ClusterCredentials
 from node.config import NodeConfig, PortRange
 from node.server import Node
 
@@ -23,17 +24,22 @@ FAST = {"fd_interval_ms": 100, "fd_timeout_ms": 200, "fd_retries": 2, "election_
 
 
 class NodeCluster:
-    """`async with NodeCluster(tmp_path, 3) as c:` starts node-1..node-N and waits until they formed a cluster."""
+    """`async with NodeCluster(tmp_path, 3) as c:` starts node-1..node-N and waits until they formed a cluster.
+
+    Nodes present the credentials of `base_dir` (issued on first use, as `simcluster up` issues them in a home).
+    """
 
     def __init__(self, base_dir: Path, count: int, **overrides: Any) -> None:
         self._base_dir = base_dir
         self._count = count
         self._overrides = overrides
+        self.credentials = ClusterCredentials(base_dir)
         self.nodes: dict[str, Node] = {}
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> NodeCluster:
         names = [f"node-{i}" for i in range(1, self._count + 1)]
+        self.credentials.ensure()
         try:
             seeds: tuple[str, ...] = ()
             for name in names:
@@ -44,7 +50,7 @@ class NodeCluster:
                     transport_port=PortRange(0, 0),
                     seed_hosts=seeds,
                     initial_master_nodes=tuple(names),
-                    **{**FAST, **self._overrides},
+                    **{**FAST, **self.credentials.node_settings(security=False), **self._overrides},
                 )
                 node = Node(config)
                 self.nodes[name] = node
