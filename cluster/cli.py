@@ -22,12 +22,20 @@ from cluster.cli_node import logs, node
 from cluster.cli_options import SimclusterGroup, home_flag, home_option
 from cluster.launcher import LocalCluster
 from cluster.process import StopOutcome
-from cluster.render import endpoints_text, status_json, status_table
+from cluster.render import endpoints_text, security_banner, status_json, status_table
 from cluster.state import ClusterHome
+from node.config import is_loopback_host
 
 __all__ = ["cli", "main"]
 
-_DEFAULTS: dict[str, Any] = {"nodes": 3, "cluster_name": "simcluster", "http_port": 9200, "transport_port": 9300}
+_DEFAULTS: dict[str, Any] = {
+    "nodes": 3,
+    "cluster_name": "simcluster",
+    "http_port": 9200,
+    "transport_port": 9300,
+    "host": "127.0.0.1",
+    "security": False,
+}
 _OUTCOME_TEXT = {
     StopOutcome.STOPPED: "stopped",
     StopOutcome.KILLED: "killed (did not stop in time after SIGTERM)",
@@ -57,6 +65,12 @@ def cli() -> None:
     help="Base transport port; 0: ephemeral.  [default: 9300]",
 )
 @click.option("--cluster-name", default=None, help="cluster.name of every node.  [default: simcluster]")
+@click.option("--host", default=None, help="Address every node binds.  [default: 127.0.0.1]")
+@click.option(
+    "--security/--no-security",
+    default=None,
+    help="HTTPS with the cluster CA and basic auth as the elastic user, as ES 9 by default.  [default: off]",
+)
 @click.option("-d", "--detach", is_flag=True, help="Return once the cluster formed and leave it running.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds to form.")
 def up(
@@ -65,13 +79,17 @@ def up(
     http_port: int | None,
     transport_port: int | None,
     cluster_name: str | None,
+    host: str | None,
+    security: bool | None,
     detach: bool,
     timeout: float,
 ) -> None:
     """Start the cluster (or restart the one in --home) and wait until all nodes formed it.
 
     In the foreground (default) the nodes live as long as this command: Ctrl-C stops them all. Node i prefers
-    HTTP port BASE+i and transport port BASE+i and moves to the next free port when one is taken.
+    HTTP port BASE+i and transport port BASE+i and moves to the next free port when one is taken. The home holds
+    the cluster's credentials: nodes talk to each other over mutual TLS, and with --security clients need HTTPS
+    (trusting <home>/certs/ca.crt) and the elastic user's password, printed on the first start.
     """
     # Options left out mean "as before" for an existing home; `LocalCluster` refuses ones that contradict it.
     stored = ClusterHome(home).load_if_exists()
@@ -80,15 +98,33 @@ def up(
         "cluster_name": stored.cluster_name,
         "http_port": stored.http_port,
         "transport_port": stored.transport_port,
+        "host": stored.host,
+        "security": stored.security,
     }  # fmt: skip
-    given = {"nodes": nodes, "cluster_name": cluster_name, "http_port": http_port, "transport_port": transport_port}
+    given = {
+        "nodes": nodes,
+        "cluster_name": cluster_name,
+        "http_port": http_port,
+        "transport_port": transport_port,
+        "host": host,
+        "security": security,
+    }
     settings: dict[str, Any] = {key: held[key] if value is None else value for key, value in given.items()}
+    if not is_loopback_host(settings["host"]) and not settings["security"]:
+        click.echo(
+            f"warning: binding to [{settings['host']}] without --security: anyone who can reach this machine can"
+            " read and change the cluster through the REST API of every node (the transport stays closed: mutual"
+            " TLS with the cluster's certificates)",
+            err=True,
+        )
     cluster = LocalCluster(
         home,
         settings["nodes"],
         cluster_name=settings["cluster_name"],
         http_port=settings["http_port"],
         transport_port=settings["transport_port"],
+        host=settings["host"],
+        security=settings["security"],
         detach=detach,
     )
     _raise_on_termination()
@@ -98,6 +134,17 @@ def up(
         cluster.wait_until_formed(timeout)
         formed = True
         click.echo(status_table(cluster.status(), with_state=False))
+        if cluster.security:
+            credentials = cluster.credentials
+            click.echo(
+                security_banner(
+                    ca_certificate=credentials.ca_certificate,
+                    fingerprint=credentials.ca_fingerprint(),
+                    password_file=credentials.elastic_password_file,
+                    new_password=cluster.new_elastic_password,
+                    url=next(iter(cluster.endpoints()), "https://localhost:9200"),
+                )
+            )
         if detach:
             click.echo(
                 f"cluster [{cluster.cluster_name}] keeps running in the background;"

@@ -145,7 +145,7 @@ def install_faults(records: Sequence[NodeRecord], bodies: Mapping[str, list[dict
     def ask(record: NodeRecord) -> NodeAnswer:
         ids: list[str] = []
         for body in bodies[record.name]:
-            answer = request_json("POST", record.http_address or "", "/_sim/faults", body, REQUEST_TIMEOUT_S)
+            answer = request_json("POST", record.endpoint or "", "/_sim/faults", body, REQUEST_TIMEOUT_S)
             if answer is None or answer.status != 200:
                 return NodeAnswer(record.name, error=_error_text(answer), ids=tuple(ids))
             ids.append(str(answer.body["fault"]["id"]))
@@ -158,7 +158,7 @@ def list_faults(records: Sequence[NodeRecord]) -> list[NodeAnswer]:
     """Every node's live rules (`faults`), or why it could not tell."""
 
     def ask(record: NodeRecord) -> NodeAnswer:
-        answer = request_json("GET", record.http_address or "", "/_sim/faults", None, REQUEST_TIMEOUT_S)
+        answer = request_json("GET", record.endpoint or "", "/_sim/faults", None, REQUEST_TIMEOUT_S)
         if answer is None or answer.status != 200 or not isinstance(answer.body, dict):
             return NodeAnswer(record.name, error=_error_text(answer))
         return NodeAnswer(record.name, faults=tuple(answer.body.get("faults", ())))
@@ -170,7 +170,7 @@ def heal_faults(records: Sequence[NodeRecord]) -> list[NodeAnswer]:
     """Removes every rule of every reachable node (`POST /_sim/faults/_heal`)."""
 
     def ask(record: NodeRecord) -> NodeAnswer:
-        answer = request_json("POST", record.http_address or "", "/_sim/faults/_heal", None, REQUEST_TIMEOUT_S)
+        answer = request_json("POST", record.endpoint or "", "/_sim/faults/_heal", None, REQUEST_TIMEOUT_S)
         if answer is None or answer.status != 200:
             return NodeAnswer(record.name, error=_error_text(answer))
         return NodeAnswer(record.name, ids=tuple(str(i) for i in answer.body.get("healed", ())))
@@ -182,7 +182,7 @@ def remove_faults(records: Sequence[NodeRecord], group: str) -> list[NodeAnswer]
     """Removes the rules of one fault (a group id, or a rule id) from every reachable node that has any."""
 
     def ask(record: NodeRecord) -> NodeAnswer:
-        answer = request_json("DELETE", record.http_address or "", f"/_sim/faults/{group}", None, REQUEST_TIMEOUT_S)
+        answer = request_json("DELETE", record.endpoint or "", f"/_sim/faults/{group}", None, REQUEST_TIMEOUT_S)
         if answer is not None and answer.status == 404:
             return NodeAnswer(record.name)  # nothing of that fault on this node
         if answer is None or answer.status != 200:

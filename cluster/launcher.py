@@ -20,6 +20,11 @@ Lifecycle, and why each step is there:
   `resume_node` (SIGSTOP / SIGCONT, as ccm and Jepsen's hammer-time), `add_node` (the next `node-N`, joining the
   running cluster without bootstrapping) and `remove_node`.
 
+Every start makes sure the home holds the cluster's credentials (`cluster.credentials`: a CA, the transport
+certificate every node presents, the HTTPS certificate and, with `security`, the `elastic` password) and points every
+node's settings at them, so a home created before credentials existed gets them, and `security` can be switched on
+or off between starts.
+
 A cluster started by another process (`simcluster up --detach`) is adopted with `LocalCluster.attach(home)`:
 its nodes are then known by pid only, and every verb works the same way on them. Launchers sharing a home meet in
 `cluster.json` (`cluster.registry`), so a node restarted from the CLI is also stopped by the foreground `up`.
@@ -39,6 +44,7 @@ from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
+from cluster.credentials import ClusterCredentials
 from cluster.errors import (
     ClusterError,
     ClusterFormationError,
@@ -107,6 +113,8 @@ class LocalCluster:
             taken. `0` for ephemeral ports (tests).
         node_defaults: `NodeConfig` fields for every node, e.g. `FAST_FAILURE_DETECTION`.
         node_overrides: per node name, `NodeConfig` fields such as `{"node-3": {"roles": ("data",)}}`.
+        host: the address every node binds, HTTP and transport (`127.0.0.1` by default).
+        security: HTTPS with the cluster CA and basic authentication as `elastic` on every node's REST API.
         detach: nodes do not watch their stdin, so they outlive this process (`simcluster up --detach`).
         start_timeout: seconds for every node to print its ready line.
         stop_timeout: seconds between SIGTERM and SIGKILL when stopping.
@@ -120,6 +128,8 @@ class LocalCluster:
         cluster_name: str = "simcluster",
         http_port: int = 9200,
         transport_port: int = 9300,
+        host: str = "127.0.0.1",
+        security: bool = False,
         node_defaults: Mapping[str, Any] | None = None,
         node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
         detach: bool = False,
@@ -133,6 +143,10 @@ class LocalCluster:
         self._cluster_name = cluster_name
         self._http_port = http_port
         self._transport_port = transport_port
+        self._host = host
+        self._security = security
+        self._credentials = ClusterCredentials(self._home.root)
+        self.new_elastic_password: str | None = None
         self._node_defaults = dict(node_defaults or {})
         self._node_overrides = {name: dict(o) for name, o in (node_overrides or {}).items()}
         self._detach = detach
@@ -154,6 +168,8 @@ class LocalCluster:
             cluster_name=state.cluster_name,
             http_port=state.http_port,
             transport_port=state.transport_port,
+            host=state.host,
+            security=state.security,
             detach=True,
             stop_timeout=stop_timeout,
         )
@@ -169,6 +185,15 @@ class LocalCluster:
     @property
     def cluster_name(self) -> str:
         return self._cluster_name
+
+    @property
+    def security(self) -> bool:
+        return self._security
+
+    @property
+    def credentials(self) -> ClusterCredentials:
+        """The home's CA (`ca_certificate`, which HTTPS clients trust) and `elastic_password()`."""
+        return self._credentials
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -210,6 +235,9 @@ class LocalCluster:
     def start(self) -> None:
         """Starts every node (a new cluster, or the stored one again) and returns once each printed ready.
 
+        With `security`, the first such start generates the `elastic` password: `new_elastic_password` holds it
+        for the caller to show once (it is stored, owner-only, in the home).
+
         Raises:
             ClusterRunningError: nodes of this home are still running.
             ClusterStateError: the home holds a cluster other than the one asked for.
@@ -217,11 +245,16 @@ class LocalCluster:
         """
         if any(m.process is not None and m.process.poll() is None for m in self._registry.members.values()):
             raise ClusterRunningError(f"the cluster in {self._home.root} is already started by this launcher")
-        stored = self._home.load_if_exists()
-        if stored is not None:
-            self._check_not_running(stored)
-            self._check_matches(stored)
-        self._registry.adopt(stored if stored is not None else self._new_state())
+        with self._home.locked():
+            stored = self._home.load_if_exists()
+            if stored is not None:
+                self._check_not_running(stored)
+                self._check_matches(stored)
+            self.new_elastic_password = self._credentials.ensure(host=self._host, security=self._security)
+            state = self._with_credentials(stored if stored is not None else self._new_state())
+            if stored is not None and state != stored:
+                self._home.save(state)  # the registry merges into what is stored: store the new settings first
+        self._registry.adopt(state)
         try:
             self._spawn_all()
         except BaseException:
@@ -279,6 +312,7 @@ class LocalCluster:
                 is_master=r.name == master,
                 data_dir=r.data_dir,
                 log_file=r.log_file,
+                https=r.config.http_ssl_enabled,
             )
             for r, state in zip(records, states, strict=True)
         )
@@ -493,6 +527,12 @@ class LocalCluster:
         if exited:
             self._registry.save()
 
+    def _with_credentials(self, state: ClusterFile) -> ClusterFile:
+        """`state` with `security` and every node's settings pointing at the home's credentials."""
+        settings = self._credentials.node_settings(security=self._security)
+        records = tuple(r.with_changes(config=r.config.with_changes(**settings)) for r in state.nodes)
+        return state.with_changes(nodes=records, security=self._security)
+
     def _new_state(self) -> ClusterFile:
         try:
             configs = new_node_configs(
@@ -501,6 +541,7 @@ class LocalCluster:
                 cluster_name=self._cluster_name,
                 http_port=self._http_port,
                 transport_port=self._transport_port,
+                host=self._host,
                 node_defaults=self._node_defaults,
                 node_overrides=self._node_overrides,
             )
@@ -511,16 +552,17 @@ class LocalCluster:
             http_port=self._http_port,
             transport_port=self._transport_port,
             nodes=tuple(NodeRecord(config) for config in configs),
+            host=self._host,
         )
 
     def _check_matches(self, stored: ClusterFile) -> None:
-        asked = (self._count, self._cluster_name, self._http_port, self._transport_port)
-        held = (len(stored.nodes), stored.cluster_name, stored.http_port, stored.transport_port)
+        asked = (self._count, self._cluster_name, self._http_port, self._transport_port, self._host)
+        held = (len(stored.nodes), stored.cluster_name, stored.http_port, stored.transport_port, stored.host)
         if asked != held:
             raise ClusterStateError(
                 f"{self._home.root} already holds cluster [{stored.cluster_name}] with {len(stored.nodes)} nodes,"
-                f" http port {stored.http_port}, transport port {stored.transport_port}; restart it without changing"
-                f" these (`simcluster up --home {self._home.root}`), or use another home"
+                f" http port {stored.http_port}, transport port {stored.transport_port}, host {stored.host};"
+                f" restart it without changing these (`simcluster up --home {self._home.root}`), or use another home"
             )
 
     def _check_not_running(self, stored: ClusterFile) -> None:

@@ -34,8 +34,24 @@ __all__ = [
 PORT_RANGE_WIDTH = 100
 _MAX_PORT = 65535
 
-# Fields the launcher decides itself; overriding them would break the home layout or the bootstrap.
-LAUNCHER_OWNED_FIELDS = frozenset({"name", "data_dir", "cluster_name", "initial_master_nodes", "watch_stdin"})
+# Fields the launcher decides itself; overriding them would break the home layout, the bootstrap or the credentials
+# (the cluster's own, in its home: `cluster.credentials`).
+LAUNCHER_OWNED_FIELDS = frozenset(
+    {
+        "name",
+        "data_dir",
+        "cluster_name",
+        "host",
+        "initial_master_nodes",
+        "watch_stdin",
+        "transport_ssl_key",
+        "transport_ssl_certificate",
+        "transport_ssl_certificate_authorities",
+        "http_ssl_key",
+        "http_ssl_certificate",
+        "elastic_password_file",
+    }
+)
 
 
 def node_names(count: int) -> tuple[str, ...]:
@@ -77,12 +93,14 @@ def new_node_configs(
     cluster_name: str,
     http_port: int,
     transport_port: int,
+    host: str = "127.0.0.1",
     node_defaults: Mapping[str, Any] | None = None,
     node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[NodeConfig, ...]:
     """The stored configs of a new cluster: names, data directories under the home, port ranges, settings.
 
     Args:
+        host: the address every node binds (`--host`).
         node_defaults: `NodeConfig` fields applied to every node (e.g. short failure-detection intervals).
         node_overrides: per node name, `NodeConfig` fields applied after the defaults (e.g. `{"node-3":
             {"roles": ("data",)}}`).
@@ -99,6 +117,7 @@ def new_node_configs(
             name=name,
             data_dir=home.node_dir(name),
             cluster_name=cluster_name,
+            host=host,
             http_port=port_range(http_port, index),
             transport_port=port_range(transport_port, index),
         )
@@ -126,13 +145,16 @@ def start_config(
 ) -> NodeConfig:
     """The config of one start: the stored config plus seeds, bootstrap names (first formation only) and stdin.
 
+    Seed hosts already in `config` (given through `node_defaults`, never stored) are probed too, after the
+    cluster's own, as extra `discovery.seed_hosts` would be: e.g. to point a new cluster at another one's nodes.
+
     Args:
         seed_addresses: real transport addresses of running nodes, seeded before the preferred ports: the first
             node's for the rest of an ephemeral-port cluster, every running node's for a node started on its own.
     """
     preferred = seed_hosts(all_configs, config.name)
     real = tuple(dict.fromkeys(a for a in seed_addresses if a))
-    seeds = (*real, *(a for a in preferred if a not in real))
+    seeds = tuple(dict.fromkeys((*real, *preferred, *config.seed_hosts)))
     return config.with_changes(
         seed_hosts=seeds,
         initial_master_nodes=() if bootstrapped else initial_master_nodes(all_configs),

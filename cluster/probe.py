@@ -34,9 +34,9 @@ def node_state(record: NodeRecord, timeout: float = PROBE_TIMEOUT_S) -> NodeStat
         return NodeState.DOWN
     if state is ProcessState.STOPPED:
         return NodeState.PAUSED
-    if record.http_address is None:
+    if record.endpoint is None:
         return NodeState.UNRESPONSIVE
-    answer = get_json(record.http_address, "/", timeout)
+    answer = get_json(record.endpoint, "/", timeout)
     if answer is None or answer.status != 200 or not isinstance(answer.body, dict):
         return NodeState.UNRESPONSIVE
     return NodeState.UP if answer.body.get("name") == record.name else NodeState.UNRESPONSIVE
@@ -70,7 +70,7 @@ def find_master(up: Sequence[NodeRecord], known: Sequence[NodeRecord]) -> str | 
 
 def _seen_master(record: NodeRecord) -> tuple[str, str] | None:
     """`(id, name)` of the master this node follows, `None` when it knows none or does not answer."""
-    answer = get_json(record.http_address or "", "/_cat/master?format=json", PROBE_TIMEOUT_S)
+    answer = get_json(record.endpoint or "", "/_cat/master?format=json", PROBE_TIMEOUT_S)
     if answer is None or answer.status != 200 or not isinstance(answer.body, list) or not answer.body:
         return None
     entry = answer.body[0]
@@ -110,7 +110,7 @@ def poll_health(record: NodeRecord, expected: int | None, deadline: float, alive
         # master_timeout too: like ES, health waits for a master that long (default 30 s) before its 503.
         nodes = "" if expected is None else f"wait_for_nodes={expected}&"
         path = f"/_cluster/health?{nodes}timeout={wait_ms}ms&master_timeout={wait_ms}ms"
-        answer = get_json(record.http_address or "", path, min(wait_ms / 1000 + 2.0, remaining + 0.5))
+        answer = get_json(record.endpoint or "", path, min(wait_ms / 1000 + 2.0, remaining + 0.5))
         if _formed(answer, expected):
             seen = "has joined a cluster" if expected is None else f"sees all {expected} nodes"
             return HealthView(formed=True, exited=False, last_seen=seen)

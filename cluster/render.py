@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from cluster.state import ClusterStatus, NodeRecord, NodeState
@@ -17,6 +18,7 @@ __all__ = [
     "endpoints_text",
     "faults_table",
     "format_table",
+    "security_banner",
     "status_json",
     "status_table",
 ]
@@ -89,6 +91,28 @@ def endpoints_text(nodes: Sequence[NodeRecord], output_format: str) -> str:
             indent=2,
         )
     raise ValueError(f"unknown endpoints format [{output_format}]")
+
+
+def security_banner(
+    *, ca_certificate: Path, fingerprint: str, password_file: Path, new_password: str | None, url: str
+) -> str:
+    """What `up --security` prints once the cluster formed, after ES's first-start banner: the generated password
+    (only the first time, as ES), the CA's fingerprint, and a request that works."""
+    password = new_password if new_password is not None else f"$(cat {password_file})"
+    lines = ["Security is on: HTTPS with the cluster CA, and authentication as the elastic user.", ""]
+    if new_password is not None:
+        lines += [f"Password for the elastic user (shown this once; kept in {password_file}):", f"  {new_password}"]
+    else:
+        lines += [f"Password for the elastic user: in {password_file}"]
+    lines += [
+        "",
+        "HTTP CA certificate SHA-256 fingerprint:",
+        f"  {fingerprint}",
+        "",
+        "Try it:",
+        f'  curl --cacert {ca_certificate} -u "elastic:{password}" {url}',
+    ]
+    return "\n".join(lines)
 
 
 def _fault_detail(fault: dict[str, Any]) -> str:

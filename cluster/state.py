@@ -8,6 +8,8 @@ on, in the manner of ccm's `~/.ccm/<cluster>/cluster.conf`:
 <home>/.cluster.lock             held while a launcher reads, merges and writes cluster.json
 <home>/nodes/<name>/             the node's data directory (node id, coordination state, task results)
 <home>/nodes/<name>/logs/node.log
+<home>/certs/                    the cluster CA and the transport and HTTP certificates (`cluster.credentials`)
+<home>/elastic-password          the `elastic` user's password, with `--security` (0600)
 ```
 
 Each node record keeps the `NodeConfig` that starts the node again, minus what the launcher decides at every
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster.errors import ClusterStateError, NoClusterError, UnknownNodeError
+from cluster.rest_client import RestEndpoint
 from node.config import NodeConfig, PortRange, parse_port_range
 
 __all__ = [
@@ -71,6 +74,12 @@ _FIELD_PARSERS: dict[str, Callable[[Any], Any]] = {
     "log_file": _optional_path,
     "http_port": parse_port_range,
     "transport_port": parse_port_range,
+    "transport_ssl_key": _optional_path,
+    "transport_ssl_certificate": _optional_path,
+    "transport_ssl_certificate_authorities": _optional_path,
+    "http_ssl_key": _optional_path,
+    "http_ssl_certificate": _optional_path,
+    "elastic_password_file": _optional_path,
 }
 
 
@@ -138,7 +147,19 @@ class NodeRecord:
 
     @property
     def http_url(self) -> str | None:
-        return None if self.http_address is None else f"http://{self.http_address}"
+        return None if self.endpoint is None else self.endpoint.url
+
+    @property
+    def endpoint(self) -> RestEndpoint | None:
+        """How the launcher reaches the node's REST API: HTTPS trusting the cluster CA (which signs the HTTP
+        certificate as well as the transport one) and the `elastic` password when the node is secured."""
+        if self.http_address is None:
+            return None
+        return RestEndpoint(
+            self.http_address,
+            self.config.transport_ssl_certificate_authorities if self.config.http_ssl_enabled else None,
+            self.config.elastic_password_file,
+        )
 
     def with_changes(self, **changes: object) -> NodeRecord:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -177,6 +198,8 @@ class ClusterFile:
         nodes: one record per node, in start order (the first is the seed of an ephemeral-port cluster).
         bootstrapped: the cluster has formed once; from then on nodes start without `--initial-master-nodes`,
             as ES asks (a node whose data was wiped must not bootstrap a second cluster).
+        host: the address every node binds (`--host`).
+        security: HTTPS and basic authentication on every node's REST API (`--security`).
     """
 
     cluster_name: str
@@ -184,6 +207,8 @@ class ClusterFile:
     transport_port: int
     nodes: tuple[NodeRecord, ...]
     bootstrapped: bool = False
+    host: str = "127.0.0.1"
+    security: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -215,6 +240,8 @@ class ClusterFile:
             "http_port": self.http_port,
             "transport_port": self.transport_port,
             "bootstrapped": self.bootstrapped,
+            "host": self.host,
+            "security": self.security,
             "nodes": [record.to_json() for record in self.nodes],
         }
 
@@ -228,6 +255,8 @@ class ClusterFile:
             transport_port=int(data["transport_port"]),
             nodes=tuple(NodeRecord.from_json(item) for item in data["nodes"]),
             bootstrapped=bool(data.get("bootstrapped", False)),
+            host=str(data.get("host", "127.0.0.1")),
+            security=bool(data.get("security", False)),
         )
 
 
@@ -327,10 +356,11 @@ class NodeStatus:
     is_master: bool
     data_dir: Path
     log_file: Path
+    https: bool = False
 
     @property
     def http_url(self) -> str | None:
-        return None if self.http_address is None else f"http://{self.http_address}"
+        return None if self.http_address is None else f"{'https' if self.https else 'http'}://{self.http_address}"
 
 
 @dataclass(frozen=True, slots=True)

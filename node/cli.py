@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -21,6 +21,7 @@ from node.config import (
 __all__ = ["main"]
 
 T = TypeVar("T")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _convert(parse: Callable[[str], T], value: str, param: click.Parameter | None, ctx: click.Context | None) -> T:
@@ -28,6 +29,15 @@ def _convert(parse: Callable[[str], T], value: str, param: click.Parameter | Non
         return parse(value)
     except ValueError as e:
         raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+
+def _path_option(flag: str, setting: str, help_text: str) -> Callable[[_F], _F]:
+    """A file flag that can also come from the environment under its ES setting name, as ES's Docker image reads
+    `xpack.security.*` settings (and `ELASTIC_PASSWORD_FILE`) from environment variables."""
+    return click.option(
+        flag, type=click.Path(path_type=Path, dir_okay=False), default=None, envvar=setting, show_envvar=True,
+        help=help_text,
+    )  # fmt: skip
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +59,18 @@ def _convert(parse: Callable[[str], T], value: str, param: click.Parameter | Non
 @click.option("--fd-retries", default=3, show_default=True, type=int, help="Failed checks before a node is out.")
 @click.option("--election-delay", default="100ms", show_default=True, help="Upper bound of the election jitter.")
 @click.option("--publish-timeout", default="30s", show_default=True, help="Cluster-state publication timeout.")
+@_path_option("--transport-ssl-key", "xpack.security.transport.ssl.key", "PEM key of the transport's mutual TLS.")
+@_path_option("--transport-ssl-certificate", "xpack.security.transport.ssl.certificate", "PEM certificate of that key.")
+@_path_option(
+    "--transport-ssl-certificate-authorities",
+    "xpack.security.transport.ssl.certificate_authorities",
+    "PEM CA certificate that peers' transport certificates must chain to.",
+)
+@_path_option("--http-ssl-key", "xpack.security.http.ssl.key", "PEM key for HTTPS on the REST API.")
+@_path_option("--http-ssl-certificate", "xpack.security.http.ssl.certificate", "PEM certificate for HTTPS.")
+@_path_option(
+    "--elastic-password-file", "ELASTIC_PASSWORD_FILE", "File holding the elastic user's password: require auth."
+)
 def main(
     name: str,
     data_dir: Path,
@@ -68,6 +90,12 @@ def main(
     fd_retries: int,
     election_delay: str,
     publish_timeout: str,
+    transport_ssl_key: Path | None,
+    transport_ssl_certificate: Path | None,
+    transport_ssl_certificate_authorities: Path | None,
+    http_ssl_key: Path | None,
+    http_ssl_certificate: Path | None,
+    elastic_password_file: Path | None,
 ) -> None:
     """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop."""
     attributes = []
@@ -96,6 +124,12 @@ def main(
             fd_retries=fd_retries,
             election_delay_ms=_convert(parse_duration_ms, election_delay, None, None),
             publish_timeout_ms=_convert(parse_duration_ms, publish_timeout, None, None),
+            transport_ssl_key=transport_ssl_key,
+            transport_ssl_certificate=transport_ssl_certificate,
+            transport_ssl_certificate_authorities=transport_ssl_certificate_authorities,
+            http_ssl_key=http_ssl_key,
+            http_ssl_certificate=http_ssl_certificate,
+            elastic_password_file=elastic_password_file,
         )
     except ValueError as e:
         raise click.UsageError(str(e)) from None

@@ -9,6 +9,7 @@ can shrink them.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +21,21 @@ __all__ = [
     "DEFAULT_ROLES",
     "DEFAULT_VERSION",
     "KNOWN_ROLES",
+    "TRANSPORT_TLS_SERVER_NAME",
     "NodeConfig",
     "PortRange",
+    "is_loopback_host",
     "parse_duration_ms",
     "parse_port_range",
     "parse_seed_hosts",
 ]
 
 DEFAULT_VERSION = "9.1.0"
+
+# The name in every node's transport certificate, which peers verify instead of the address they dialled (ES
+# `xpack.security.transport.ssl.verification_mode: certificate`): the cluster's CA is what is trusted, whatever
+# `--host` is, so one certificate serves every node and any bind address.
+TRANSPORT_TLS_SERVER_NAME = "transport.simcluster"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,19 @@ def parse_seed_hosts(text: str) -> tuple[str, ...]:
     return tuple(hosts)
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether binding `host` keeps a server reachable from this machine only (`127.0.0.1`, `::1`, `localhost`).
+
+    A host name other than `localhost` counts as beyond loopback: what it resolves to can change.
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def parse_duration_ms(text: str) -> int:
     """A duration flag (`500ms`, `1s`) in milliseconds, parsed as ES parses time settings.
 
@@ -98,6 +119,13 @@ class NodeConfig:
         watch_stdin: shut down when standard input reaches EOF, so nodes die with a foreground launcher.
         fd_interval_ms / fd_timeout_ms / fd_retries: leader and follower checks, as ES's
             `cluster.fault_detection.*` settings.
+        transport_ssl_key / transport_ssl_certificate / transport_ssl_certificate_authorities: PEM files of the
+            transport's mutual TLS, ES `xpack.security.transport.ssl.{key,certificate,certificate_authorities}`.
+            Required to start: a node never serves its transport to callers without the cluster's certificate.
+        http_ssl_key / http_ssl_certificate: PEM files for HTTPS on the REST API, ES
+            `xpack.security.http.ssl.{key,certificate}`; plain HTTP without them.
+        elastic_password_file: a file holding the `elastic` user's password (ES Docker's `ELASTIC_PASSWORD_FILE`);
+            with it, every REST request needs basic authentication as `elastic`.
     """
 
     name: str
@@ -118,6 +146,12 @@ class NodeConfig:
     fd_retries: int = 3
     election_delay_ms: int = 100
     publish_timeout_ms: int = 30_000
+    transport_ssl_key: Path | None = None
+    transport_ssl_certificate: Path | None = None
+    transport_ssl_certificate_authorities: Path | None = None
+    http_ssl_key: Path | None = None
+    http_ssl_certificate: Path | None = None
+    elastic_password_file: Path | None = None
     attributes_dict: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -133,10 +167,22 @@ class NodeConfig:
                 raise ValueError(f"{what} must be positive")
         if self.fd_retries < 1:
             raise ValueError("fd retries must be at least 1")
+        if (self.http_ssl_key is None) != (self.http_ssl_certificate is None):
+            raise ValueError("HTTPS needs both [xpack.security.http.ssl.key] and [xpack.security.http.ssl.certificate]")
 
     @property
     def is_master_eligible(self) -> bool:
         return "master" in self.roles
+
+    @property
+    def http_ssl_enabled(self) -> bool:
+        """ES `xpack.security.http.ssl.enabled`: the REST API is served over HTTPS."""
+        return self.http_ssl_certificate is not None
+
+    @property
+    def authentication_enabled(self) -> bool:
+        """Every REST request must authenticate as the `elastic` user (ES's reserved realm)."""
+        return self.elastic_password_file is not None
 
     @property
     def log_path(self) -> Path:
@@ -170,5 +216,15 @@ class NodeConfig:
             argv += ["--attr", f"{key}={value}"]
         if self.log_file is not None:
             argv += ["--log-file", str(self.log_file)]
+        for flag, path in (
+            ("--transport-ssl-key", self.transport_ssl_key),
+            ("--transport-ssl-certificate", self.transport_ssl_certificate),
+            ("--transport-ssl-certificate-authorities", self.transport_ssl_certificate_authorities),
+            ("--http-ssl-key", self.http_ssl_key),
+            ("--http-ssl-certificate", self.http_ssl_certificate),
+            ("--elastic-password-file", self.elastic_password_file),
+        ):
+            if path is not None:
+                argv += [flag, str(path)]
         argv.append("--watch-stdin" if self.watch_stdin else "--no-watch-stdin")
         return argv

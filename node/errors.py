@@ -22,6 +22,7 @@ are rebuilt on the other side (`from_dict`), so a remote failure is rendered unw
     ├── NodeClosedError                 "node_closed_exception"                  500
     ├── FailedNodeError                 "failed_node_exception"                  500 (a `node_failures` entry)
     ├── NoSuchNodeError                 "no_such_node_exception"                 404 (cause of a failed node)
+    ├── SecurityError                   "security_exception"                     401 (authentication failed)
     └── TransportError                  "transport_exception"                    500
         ├── ConnectTransportError       "connect_transport_exception"            500
         │   ├── NodeNotConnectedError   "node_not_connected_exception"           500
@@ -63,6 +64,7 @@ __all__ = [
     "PlainRestError",
     "ReceiveTimeoutTransportError",
     "ResourceNotFoundError",
+    "SecurityError",
     "SendRequestTransportError",
     "TaskCancelledError",
     "TransportError",
@@ -283,6 +285,24 @@ class NoSuchNodeError(ElasticsearchError):
 
     def __init__(self, node_id: str) -> None:
         super().__init__(f"No such node [{node_id}]", metadata={"node_id": node_id})
+
+
+class SecurityError(ElasticsearchError):
+    """ES `ElasticsearchSecurityException`; its response headers (`WWW-Authenticate`) are also rendered in the
+    body's `header` object, as ES renders an exception's headers."""
+
+    es_type = "security_exception"
+    default_status = 401
+
+    def __init__(self, reason: str, *, headers: Mapping[str, list[str]], status: int | None = None) -> None:
+        rendered = {name: values[0] if len(values) == 1 else list(values) for name, values in headers.items()}
+        super().__init__(reason, metadata={"header": rendered}, status=status)
+
+    @property
+    def headers(self) -> dict[str, list[str]]:
+        """The HTTP response headers, each with every value it is sent with."""
+        rendered = self.metadata.get("header") or {}
+        return {name: list(value) if isinstance(value, list) else [value] for name, value in rendered.items()}
 
 
 class TransportError(ElasticsearchError):

@@ -39,6 +39,7 @@ from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
 from node.transport.faults import LinkFaults
 from node.transport.service import BoundTransport, TransportService
+from node.transport.tls import SslConfigError, TransportTls
 
 __all__ = ["Node", "run_node"]
 
@@ -57,12 +58,14 @@ class Node:
 
     def __init__(self, config: NodeConfig) -> None:
         from rest.app import build_app  # the composition root is the one place node code reaches into rest
+        from rest.security import http_ssl_context
 
         self.config = config
         self.store = NodeStore(config.data_dir)
         self.started_at_millis = time.time_ns() // 1_000_000
-        bound = BoundTransport.bind(config.host, config.transport_port.ports())
+        bound = BoundTransport.bind(config.host, config.transport_port.ports(), TransportTls.load(config))
         self._http_socket = _bind_http(config.host, config.http_port.ports())
+        self._http_ssl = http_ssl_context(config)
         self.local_node = DiscoveryNode(
             id=self.store.node_id(),
             name=config.name,
@@ -118,7 +121,7 @@ class Node:
     async def start(self) -> None:
         """Serves REST and transport, then starts discovering and joining the cluster."""
         await self._runner.setup()
-        await web.SockSite(self._runner, self._http_socket).start()
+        await web.SockSite(self._runner, self._http_socket, ssl_context=self._http_ssl).start()
         await self.transport.start()
         await self.cluster.start()
 
@@ -182,7 +185,7 @@ async def run_node(config: NodeConfig) -> int:
     """Runs a node until told to stop; returns the process exit code."""
     try:
         node = Node(config)
-    except OSError as e:
+    except (OSError, SslConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     listener = setup_logging(config.log_path, node.log_fields)

@@ -35,6 +35,7 @@ from rest.handlers import (
     task_get,
     tasks,
 )
+from rest.security import security_middlewares, security_routes
 
 __all__ = ["build_app"]
 
@@ -167,8 +168,10 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
 
 
 def build_app(services: NodeServices) -> web.Application:
-    app = web.Application(middlewares=[es_conventions], client_max_size=100 * 1024 * 1024)
+    # authentication inside the ES conventions
+    middlewares = [es_conventions, *security_middlewares(services.config)]
+    app = web.Application(middlewares=middlewares, client_max_size=100 * 1024 * 1024)
     app[SERVICES] = services
-    for method, path, handler in ROUTES:
+    for method, path, handler in [*ROUTES, *security_routes(services.config)]:
         app.router.add_route(method, path, handler)
     return app

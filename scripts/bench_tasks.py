@@ -6,7 +6,8 @@ Measured in one run on the same machine, so the numbers are comparable:
 - wall time of `simcluster up --nodes 3 --detach` (the real CLI, until the cluster has formed);
 - `GET /_tasks` p50/p99 against one node of a 3-node cluster, sequential, one keep-alive connection;
 - a bare aiohttp `GET /` (tiny JSON) served by a separate process, same client;
-- a bare grpc.aio unary call (16 bytes each way) served by a separate process;
+- a bare grpc.aio unary call (16 bytes each way) served by a separate process, in plain text and over mutual TLS
+  with the kind of certificates `simcluster up` creates (the transport's own cost of TLS, per request);
 - RSS of every idle node.
 
 The target for `GET /_tasks` is a p50 within 1.5x of (bare HTTP p50 + bare gRPC p50). This is a benchmark, not a
@@ -33,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cluster.credentials import ClusterCredentials  # noqa: E402
 from cluster.launcher import LocalCluster  # noqa: E402
+from node.transport.tls import TransportTls  # noqa: E402
 
 BARE_HTTP_SERVER = textwrap.dedent(
     """
@@ -56,7 +59,7 @@ BARE_HTTP_SERVER = textwrap.dedent(
 
 BARE_GRPC_SERVER = textwrap.dedent(
     """
-    import asyncio, grpc
+    import asyncio, grpc, os, pathlib
     async def echo(request, context):
         return b"x" * 16
     async def main():
@@ -64,7 +67,14 @@ BARE_GRPC_SERVER = textwrap.dedent(
         handler = grpc.method_handlers_generic_handler(
             "bench.Echo", {"Call": grpc.unary_unary_rpc_method_handler(echo)})
         server.add_generic_rpc_handlers((handler,))
-        port = server.add_insecure_port("127.0.0.1:0")
+        certs = os.environ.get("BENCH_TLS_CERTS")
+        if certs:
+            read = lambda name: (pathlib.Path(certs) / name).read_bytes()
+            credentials = grpc.ssl_server_credentials(
+                [(read("transport.key"), read("transport.crt"))], read("ca.crt"), require_client_auth=True)
+            port = server.add_secure_port("127.0.0.1:0", credentials)
+        else:
+            port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         print(port, flush=True)
         await server.wait_for_termination()
@@ -98,11 +108,17 @@ def time_http(port: int, path: str, n: int, warmup: int = 50) -> list[float]:
     return samples
 
 
-async def _time_grpc(port: int, n: int, warmup: int = 50) -> list[float]:
+async def _time_grpc(port: int, n: int, tls: TransportTls | None = None, warmup: int = 50) -> list[float]:
     import grpc
 
     samples: list[float] = []
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    target = f"127.0.0.1:{port}"
+    channel = (
+        grpc.aio.insecure_channel(target)
+        if tls is None
+        else grpc.aio.secure_channel(target, tls.channel_credentials(), options=tls.channel_options())
+    )
+    async with channel:
         call = channel.unary_unary("/bench.Echo/Call")
         for i in range(warmup + n):
             start = time.perf_counter()
@@ -112,12 +128,12 @@ async def _time_grpc(port: int, n: int, warmup: int = 50) -> list[float]:
     return samples
 
 
-def spawn_server(code: str) -> tuple[subprocess.Popen[str], int]:
+def spawn_server(code: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "GRPC_VERBOSITY": "ERROR"},
+        env={**os.environ, "GRPC_VERBOSITY": "ERROR", **(env or {})},
         start_new_session=True,
     )
     assert proc.stdout is not None
@@ -161,14 +177,24 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results["simcluster_up_3_nodes_s"] = round(time_cli_up(Path(tmp) / "cli"), 2)
 
+        credentials = ClusterCredentials(Path(tmp) / "tls")
+        credentials.ensure()
+        tls = TransportTls.from_files(
+            credentials.transport_key, credentials.transport_certificate, credentials.ca_certificate
+        )
         http_server, http_port = spawn_server(BARE_HTTP_SERVER)
         grpc_server, grpc_port = spawn_server(BARE_GRPC_SERVER)
+        tls_server, tls_port = spawn_server(BARE_GRPC_SERVER, {"BENCH_TLS_CERTS": str(credentials.certs_dir)})
         try:
             results["bare_aiohttp"] = percentiles(time_http(http_port, "/", args.requests))
             results["bare_grpc_aio_unary"] = percentiles(asyncio.run(_time_grpc(grpc_port, args.requests)))
+            results["bare_grpc_aio_unary_mutual_tls"] = percentiles(
+                asyncio.run(_time_grpc(tls_port, args.requests, tls))
+            )
         finally:
             stop(http_server)
             stop(grpc_server)
+            stop(tls_server)
 
         cluster = LocalCluster(Path(tmp) / "bench", 3, http_port=0, transport_port=0)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.actions.authenticate import AuthenticateAction
 from node.actions.bulk import BulkAction, DeleteAction, IndexAction, ShardBulkAction
 from node.actions.cancel_tasks import CancelTasksAction
 from node.actions.cluster_health import ClusterHealthAction
@@ -72,6 +73,8 @@ ACTIONS: tuple[type[TransportAction[Any, Any]], ...] = (
     UpdateByQueryAction,
     DeleteByQueryAction,
     RethrottleAction,
+    # security
+    AuthenticateAction,
 )
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "TEST_TASK_NODE",
     "TEST_TASK_NODE_CHILD",
     "UPDATE_BY_QUERY",
+    "VALIDATE_JOIN",
     "node_level",
 ]
 
@@ -145,6 +146,7 @@ DISCOVERY_PEERS = "internal:discovery/request_peers"
 PRE_VOTE = "internal:cluster/request_pre_vote"
 START_JOIN = "internal:cluster/coordination/start_join"
 JOIN = "internal:cluster/coordination/join"
+VALIDATE_JOIN = "internal:cluster/coordination/join/validate"
 PUBLISH_STATE = "internal:cluster/coordination/publish_state"
 COMMIT_STATE = "internal:cluster/coordination/commit_state"
 LEADER_CHECK = "internal:coordination/fault_detection/leader_check"

@@ -41,9 +41,11 @@ from node.coordination.discovery import PeerFinder
 from node.coordination.election import ElectionScheduler, PreVoteCollector, PreVoteResponse
 from node.coordination.fault_detection import FollowersChecker, LeaderChecker
 from node.coordination.join_helper import JoinHelper
+from node.coordination.join_validation import JoinValidationService
 from node.coordination.membership import NA_CLUSTER_UUID, add_joining_nodes, become_master, describe_node, remove_nodes
 from node.coordination.publication import ClusterStatePublisher, MasterService
 from node.coordination.reconfigure import ReconfigurationScheduler
+from node.errors import ElasticsearchError
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 
@@ -131,6 +133,13 @@ class Coordinator:
             handle_start_join=self._handle_start_join,
             handle_join=self._handle_join,
         )  # fmt: skip
+        self._join_validation = JoinValidationService(
+            transport,
+            data_path=config.data_dir,
+            last_accepted=lambda: coord.last_accepted_state,
+            uuid_committed=lambda: coord.cluster_uuid_committed,
+            timeout=config.publish_timeout_ms / 1000,
+        )
         self._master_service = MasterService(
             config.name, base_state=lambda: coord.last_accepted_state, publish=self._publish
         )
@@ -406,9 +415,30 @@ class Coordinator:
                 log.debug("[%s] ignoring vote of %s: %s", self._name, describe_node(sender), e.reason)
         if self._mode is not Mode.LEADER:
             raise NotMasterError(f"Node [{describe_node(self._local)}] not master for join request")
+        await self._validate_join(sender)
         await self._master_service.submit(
             f"node-join[{describe_node(sender)} join existing leader]", lambda state: add_joining_nodes(state, [sender])
         )
+
+    async def _validate_join(self, joiner: DiscoveryNode) -> None:
+        """Shows the joiner our state before adding it (ES `Coordinator#validateJoinRequest`).
+
+        Only an established master validates (ES `getStateForJoinValidationService`): before its first state of
+        this term is accepted there is no state to show, and the publication's own UUID check guards that window.
+        """
+        state = self._coord.last_accepted_state
+        if joiner.id == self._local.id or state.term != self.current_term or state.master_node_id != self._local.id:
+            return
+        try:
+            await self._join_validation.validate_join(joiner, state)
+        except ElasticsearchError as e:
+            log.warning(
+                "[%s] failed to validate incoming join request from node [%s]: %s",
+                self._name,
+                describe_node(joiner),
+                e.reason,
+            )
+            raise
 
     async def _count_vote(self, join: Join, voter: DiscoveryNode) -> None:
         own = self._ensure_term_at_least(self._local, join.term)
@@ -463,6 +493,14 @@ class Coordinator:
             raise CoordinationStateRejectedError(f"no longer leading this publication's term: {state.term}")
         local_uuid = self._coord.last_accepted_state.cluster_uuid
         if self._coord.cluster_uuid_committed and local_uuid != state.cluster_uuid:
+            log.warning(
+                "[%s] received cluster state from %s with a different cluster uuid %s than local cluster uuid %s,"
+                " rejecting",
+                self._name,
+                describe_node(master),
+                state.cluster_uuid,
+                local_uuid,
+            )
             raise CoordinationStateRejectedError(
                 f"received cluster state from {describe_node(master)} with a different cluster uuid "
                 f"{state.cluster_uuid} than local cluster uuid {local_uuid}, rejecting"

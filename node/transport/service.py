@@ -36,6 +36,7 @@ from node.tasks.task_id import TaskId
 from node.transport.faults import LinkFaults
 from node.transport.pb import transport_pb2 as pb
 from node.transport.pb import transport_pb2_grpc as pb_grpc
+from node.transport.tls import TransportTls
 
 __all__ = ["ActionHandler", "BoundTransport", "TransportService"]
 
@@ -75,32 +76,36 @@ class _Disconnected(Exception):
 
 class BoundTransport:
     """The node's gRPC server, bound to its port but not yet serving (ES binds its transport before the node
-    knows its own `DiscoveryNode`, which carries the bound address)."""
+    knows its own `DiscoveryNode`, which carries the bound address), and the credentials it speaks mutual TLS with:
+    the server's, and what the node presents when it calls its peers (node/transport/tls.py)."""
 
-    def __init__(self, server: grpc.aio.Server, host: str, port: int) -> None:
+    def __init__(self, server: grpc.aio.Server, host: str, port: int, tls: TransportTls | None) -> None:
         self.server = server
         self.host = host
         self.port = port
+        self.tls = tls
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     @classmethod
-    def bind(cls, host: str, ports: range) -> BoundTransport:
-        """Binds to the first free port of `ports` (port 0: ephemeral, chosen by the kernel).
+    def bind(cls, host: str, ports: range, tls: TransportTls) -> BoundTransport:
+        """Binds to the first free port of `ports` (port 0: ephemeral, chosen by the kernel); the server speaks
+        mutual TLS only.
 
         Raises:
             OSError: no port of the range could be bound.
         """
         server = grpc.aio.server(options=SERVER_OPTIONS)
+        credentials = tls.server_credentials()
         for port in ports:
             try:
-                bound = server.add_insecure_port(f"{host}:{port}")
+                bound = server.add_secure_port(f"{host}:{port}", credentials)
             except RuntimeError:
                 bound = 0
             if bound:
-                return cls(server, host, bound)
+                return cls(server, host, bound, tls)
         raise OSError(f"failed to bind transport to {host}:{ports.start}-{ports.stop - 1}: no free port")
 
 
@@ -122,6 +127,7 @@ class TransportService:
         self.local_node = local_node
         self.faults = faults if faults is not None else LinkFaults()
         self._server = bound.server
+        self._tls = bound.tls
         self._handlers: dict[str, ActionHandler[Any, Any]] = {}
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._stubs: dict[str, pb_grpc.TransportStub] = {}
@@ -149,8 +155,10 @@ class TransportService:
             raise ValueError(f"action [{action}] is already registered")
         self._handlers[action] = ActionHandler(action, request_type, response_type, handler, cancellable, describe)
 
-    def registered_actions(self) -> list[str]:
-        return sorted(self._handlers)
+    @property
+    def registered_actions(self) -> tuple[str, ...]:
+        """Every action this node serves, in registration order."""
+        return tuple(self._handlers)
 
     # ---- server -----------------------------------------------------------------------------------------
 
@@ -251,7 +259,10 @@ class TransportService:
     def _rpc(self, address: str, envelope: pb.TransportRequest, timeout: float | None) -> grpc.aio.UnaryUnaryCall:
         stub = self._stubs.get(address)
         if stub is None:
-            channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            if self._tls is None:
+                raise RuntimeError("the transport has no credentials to present to its peers")
+            options = [*CHANNEL_OPTIONS, *self._tls.channel_options()]
+            channel = grpc.aio.secure_channel(address, self._tls.channel_credentials(), options=options)
             self._channels[address] = channel
             stub = self._stubs[address] = pb_grpc.TransportStub(channel)
         return stub.Invoke(envelope, timeout=timeout)

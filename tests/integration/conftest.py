@@ -1,7 +1,8 @@
 """Integration-test wiring: whole `Node`s — the same composition root a node process runs — in the test's own event
 loop, with real gRPC and real HTTP on ports the kernel picks.
 
-`InProcessCluster` is the one in-process harness. Coordination tests start nodes by name and watch their applied
+`InProcessCluster` is the one in-process harness; its nodes speak mutual TLS with credentials issued in the
+cluster's directory (once per session for `coordination_cluster`), as `simcluster up` issues them in a home. Coordination tests start nodes by name and watch their applied
 states (`start`, `wait_for_stable_master`, `partition`); REST tests take a formed cluster (`InProcessCluster.formed`)
 and call it over HTTP (`get`, `post`, `request`). Fixtures stay synchronous (tests/conftest.py runs async tests in a
 fresh loop): the cluster is created inside the test's loop and torn down with `async with`.
@@ -21,6 +22,7 @@ from typing import Any, Self
 import aiohttp
 import pytest
 
+from cluster.credentials import ClusterCredentials
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.config import NodeConfig, PortRange
 from node.coordination import Coordinator
@@ -102,8 +104,14 @@ class TestNode:
 class InProcessCluster:
     """Starts, stops and restarts whole nodes in the current event loop; `async with` tears all down."""
 
-    def __init__(self, base_dir: Path, settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, base_dir: Path, credentials: ClusterCredentials | None = None, settings: dict[str, Any] | None = None
+    ) -> None:
         self._base_dir = base_dir
+        if credentials is None:
+            credentials = ClusterCredentials(base_dir / "credentials")
+            credentials.ensure()
+        self.credentials = credentials
         self._settings = dict(FAST_SETTINGS if settings is None else settings)
         self.nodes: dict[str, TestNode] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -111,7 +119,7 @@ class InProcessCluster:
     @classmethod
     def formed(cls, base_dir: Path, count: int, **settings: Any) -> _Formed:
         """`async with InProcessCluster.formed(tmp_path, 3) as c:` — node-1..node-N, formed, ready for HTTP."""
-        return _Formed(cls(base_dir, {**FAST_SETTINGS, "fd_retries": 2, **settings}), count)
+        return _Formed(cls(base_dir, settings={**FAST_SETTINGS, "fd_retries": 2, **settings}), count)
 
     async def __aenter__(self) -> Self:
         return self
@@ -155,6 +163,7 @@ class InProcessCluster:
                 seed_hosts=tuple(seeds),
                 initial_master_nodes=tuple(names if initial_master_nodes is None else initial_master_nodes),
                 roles=roles,
+                **self.credentials.node_settings(security=False),
                 **self._settings,
             )
             test_node = TestNode(Node(config))
@@ -277,7 +286,15 @@ class _Formed:
         await self._cluster.__aexit__(*exc)
 
 
+@pytest.fixture(scope="session")
+def cluster_credentials(tmp_path_factory: pytest.TempPathFactory) -> ClusterCredentials:
+    """One CA and transport certificate for every in-process cluster of the session (ECDSA: milliseconds)."""
+    credentials = ClusterCredentials(tmp_path_factory.mktemp("credentials"))
+    credentials.ensure()
+    return credentials
+
+
 @pytest.fixture
-def coordination_cluster(tmp_path: Path) -> Callable[..., InProcessCluster]:
+def coordination_cluster(tmp_path: Path, cluster_credentials: ClusterCredentials) -> Callable[..., InProcessCluster]:
     """A factory, so the cluster itself is created inside the test's event loop."""
-    return lambda settings=None: InProcessCluster(tmp_path, settings)
+    return lambda settings=None: InProcessCluster(tmp_path, cluster_credentials, settings)

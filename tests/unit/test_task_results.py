@@ -265,7 +265,7 @@ class _OneNodeCluster:
         self.cluster_state = _state(self.local).with_changes(master_node_id=self.local.id)
         self.store = NodeStore(data_dir)
         transport = TransportService(
-            BoundTransport(grpc.aio.server(), "127.0.0.1", 0), TaskManager(self.local.id), self.local
+            BoundTransport(grpc.aio.server(), "127.0.0.1", 0, None), TaskManager(self.local.id), self.local
         )
         self.service = TaskResultsService(self.store, transport, self)  # type: ignore[arg-type]
 

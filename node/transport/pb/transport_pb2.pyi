@@ -192,6 +192,16 @@ class CommitResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class ValidateJoinRequest(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: ClusterStateMessage
+    def __init__(self, state: _Optional[_Union[ClusterStateMessage, _Mapping]] = ...) -> None: ...
+
+class ValidateJoinResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class LeaderCheckRequest(_message.Message):
     __slots__ = ("sender_id",)
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
