@@ -22,6 +22,7 @@ from cluster.cli_node import logs, node
 from cluster.cli_options import SimclusterGroup, home_flag, home_option
 from cluster.launcher import LocalCluster
 from cluster.process import StopOutcome
+from cluster.progress import ProgressLine
 from cluster.render import endpoints_text, status_json, status_table
 from cluster.state import ClusterHome
 
@@ -40,6 +41,7 @@ class _Terminated(Exception):
 
 
 @click.group(cls=SimclusterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="simcluster", prog_name="simcluster")
 def cli() -> None:
     """Run a simulated Elasticsearch cluster of local node processes."""
 
@@ -83,6 +85,8 @@ def up(
     }  # fmt: skip
     given = {"nodes": nodes, "cluster_name": cluster_name, "http_port": http_port, "transport_port": transport_port}
     settings: dict[str, Any] = {key: held[key] if value is None else value for key, value in given.items()}
+    # On stderr, so stdout keeps only the table (and scripts reading it are not disturbed).
+    progress = ProgressLine(sys.stderr)
     cluster = LocalCluster(
         home,
         settings["nodes"],
@@ -90,12 +94,16 @@ def up(
         http_port=settings["http_port"],
         transport_port=settings["transport_port"],
         detach=detach,
+        progress=progress.update,
     )
     _raise_on_termination()
     formed = False
     try:
-        cluster.start()
-        cluster.wait_until_formed(timeout)
+        try:
+            cluster.start()
+            cluster.wait_until_formed(timeout)
+        finally:
+            progress.close()
         formed = True
         click.echo(status_table(cluster.status(), with_state=False))
         if detach:
