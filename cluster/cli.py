@@ -22,6 +22,7 @@ from cluster.cli_node import logs, node
 from cluster.cli_options import SimclusterGroup, home_flag, home_option
 from cluster.launcher import LocalCluster
 from cluster.process import StopOutcome
+from cluster.progress import ProgressLine
 from cluster.render import endpoints_text, security_banner, status_json, status_table
 from cluster.state import ClusterHome
 from node.config import is_loopback_host
@@ -48,6 +49,7 @@ class _Terminated(Exception):
 
 
 @click.group(cls=SimclusterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="simcluster", prog_name="simcluster")
 def cli() -> None:
     """Run a simulated Elasticsearch cluster of local node processes."""
 
@@ -117,6 +119,8 @@ def up(
             " TLS with the cluster's certificates)",
             err=True,
         )
+    # On stderr, so stdout keeps only the table (and scripts reading it are not disturbed).
+    progress = ProgressLine(sys.stderr)
     cluster = LocalCluster(
         home,
         settings["nodes"],
@@ -126,12 +130,16 @@ def up(
         host=settings["host"],
         security=settings["security"],
         detach=detach,
+        progress=progress.update,
     )
     _raise_on_termination()
     formed = False
     try:
-        cluster.start()
-        cluster.wait_until_formed(timeout)
+        try:
+            cluster.start()
+            cluster.wait_until_formed(timeout)
+        finally:
+            progress.close()
         formed = True
         click.echo(status_table(cluster.status(), with_state=False))
         if cluster.security:

@@ -39,7 +39,8 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
@@ -65,6 +66,7 @@ from cluster.process import (
     tail_lines,
     wait_until,
 )
+from cluster.progress import FormationProgress
 from cluster.registry import Member, NodeRegistry
 from cluster.state import (
     ClusterFile,
@@ -118,6 +120,7 @@ class LocalCluster:
         detach: nodes do not watch their stdin, so they outlive this process (`simcluster up --detach`).
         start_timeout: seconds for every node to print its ready line.
         stop_timeout: seconds between SIGTERM and SIGKILL when stopping.
+        progress: called as nodes report ready and join while `start()` and `wait_until_formed()` run.
     """
 
     def __init__(
@@ -135,6 +138,7 @@ class LocalCluster:
         detach: bool = False,
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        progress: Callable[[FormationProgress], None] | None = None,
     ) -> None:
         if nodes < 1:
             raise ValueError(f"a cluster needs at least one node, got {nodes}")
@@ -153,6 +157,8 @@ class LocalCluster:
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._registry = NodeRegistry(self._home)
+        self._progress = progress
+        self._formation = FormationProgress(nodes)
 
     @classmethod
     def attach(cls, home: Path | str, *, stop_timeout: float = 10.0) -> LocalCluster:
@@ -270,7 +276,8 @@ class LocalCluster:
         self._registry.refresh()
         members = list(self._registry.members.values())
         deadline = time.monotonic() + timeout
-        for member in members:
+        for joined, member in enumerate(members):
+            self._report(up=len(members), master_elected=joined > 0, joined=joined)
             view = poll_health(member.record, len(members), deadline, member.alive)
             if not view.formed:
                 what = (
@@ -280,6 +287,7 @@ class LocalCluster:
                     f" {member.name} {view.last_seen}"
                 )
                 raise ClusterFormationError(what, self.log_tails(20))
+        self._report(up=len(members), master_elected=True, joined=len(members))
         self._registry.save(bootstrapped=True)
 
     def stop(self, timeout: float | None = None) -> dict[str, StopOutcome]:
@@ -474,6 +482,12 @@ class LocalCluster:
 
     # -- internals ------------------------------------------------------------------------------------------------
 
+    def _report(self, **changes: Any) -> None:
+        if self._progress is None:
+            return
+        self._formation = replace(self._formation, total=len(self._registry.members) or self._count, **changes)
+        self._progress(self._formation)
+
     def _member(self, name: str) -> Member:
         self._registry.refresh()
         return self._registry.member(name)
@@ -602,8 +616,15 @@ class LocalCluster:
                 _OWNED.add(process)
         self._registry.save()
         log_files = {name: self._registry.member(name).record.log_file for name in processes}
+        already_up = sum(1 for m in self._registry.members.values() if m.name not in processes and m.alive())
+        seen_ready: set[str] = set()
+
+        def on_ready(name: str) -> None:
+            seen_ready.add(name)
+            self._report(up=already_up + len(seen_ready))
+
         try:
-            ready_lines = read_ready_lines(processes, log_files, deadline)
+            ready_lines = read_ready_lines(processes, log_files, deadline, on_ready)
         except NodeStartError:
             self._stop_members([self._registry.member(name) for name in processes], 2.0)
             raise

@@ -126,8 +126,10 @@ def read_ready_lines(
     processes: Mapping[str, subprocess.Popen[bytes]],
     log_files: Mapping[str, Path],
     deadline: float,
+    on_ready: Callable[[str], None] | None = None,
 ) -> dict[str, ReadyLine]:
-    """Reads every node's ready line concurrently, until `deadline` (a `time.monotonic()` value).
+    """Reads every node's ready line concurrently, until `deadline` (a `time.monotonic()` value); `on_ready` is
+    called with each node's name as its line arrives.
 
     Raises:
         NodeStartError: a process closed stdout (exited) before its ready line, or the deadline passed; the error
@@ -165,6 +167,8 @@ def read_ready_lines(
                     if parsed is not None:
                         ready[name] = parsed
                         selector.unregister(key.fileobj)
+                        if on_ready is not None:
+                            on_ready(name)
     return ready
 
 

@@ -33,6 +33,7 @@ from node.indices.routing_service import RoutingService
 from node.indices.search_service import SearchService
 from node.indices.shard_state import ShardStateAction
 from node.logs import setup_logging
+from node.monitor.service import MonitorService
 from node.storage.store import NodeStore, new_node_id
 from node.storage.task_results import TaskResultsService
 from node.tasks.cancellation import TaskCancellationService
@@ -89,6 +90,7 @@ class Node:
         self._indices_cluster_state = IndicesClusterStateService(self.local_node.id, shards, shard_state, recovery)
         self._routing = RoutingService(self.cluster, config.es_version)
         self._search = SearchService(self.transport, self.cluster, shards)
+        self.monitor = MonitorService(config.data_dir, self.started_at_millis)
         self.client = NodeClient(self.task_manager, self.cancellation, task_results)
         self.services = NodeServices(
             config=config,
@@ -102,6 +104,8 @@ class Node:
             bulk_by_scroll=BulkByScrollTasks(),
             client=self.client,
             started_at_millis=self.started_at_millis,
+            monitor=self.monitor,
+            search_contexts=self._search.contexts,
         )
         register_actions(self.services)
         self.cluster.add_applier(self._on_applied)
@@ -121,6 +125,8 @@ class Node:
     async def start(self) -> None:
         """Serves REST and transport, then starts discovering and joining the cluster."""
         await self._runner.setup()
+        if self._runner.server is not None:
+            self.monitor.http.attach(self._runner.server)
         await web.SockSite(self._runner, self._http_socket, ssl_context=self._http_ssl).start()
         await self.transport.start()
         await self.cluster.start()
@@ -135,6 +141,7 @@ class Node:
         await self.cluster.stop()
         await self.cancellation.stop()
         await self.transport.stop(grace=0.2)
+        self.monitor.close()
         self.store.close()
 
     def _on_applied(self, old: ClusterState, new: ClusterState) -> None:

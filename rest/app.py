@@ -18,6 +18,7 @@ from node.errors import ElasticsearchError, PlainRestError
 from rest.app_keys import REST_REQUEST, SERVICES
 from rest.context import RestRequest
 from rest.handlers import (
+    aliases,
     cancel,
     cat,
     cat_indices,
@@ -32,6 +33,7 @@ from rest.handlers import (
     search,
     settings,
     sim,
+    stats,
     task_get,
     tasks,
 )
@@ -60,6 +62,15 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
+    # `_nodes/stats` before nodes info's `/_nodes/{node_id}/{metric}`, so `stats` is never taken for a node or metric.
+    ("GET", "/_nodes/stats", stats.nodes_stats),
+    ("GET", "/_nodes/stats/{metric}", stats.nodes_stats),
+    ("GET", "/_nodes/stats/{metric}/{index_metric}", stats.nodes_stats),
+    ("GET", "/_nodes/{node_id}/stats", stats.nodes_stats),
+    ("GET", "/_nodes/{node_id}/stats/{metric}", stats.nodes_stats),
+    ("GET", "/_nodes/{node_id}/stats/{metric}/{index_metric}", stats.nodes_stats),
+    ("GET", "/_cluster/stats", stats.cluster_stats),
+    ("GET", "/_cluster/stats/nodes/{node_id}", stats.cluster_stats),
     ("GET", "/_nodes", nodes.nodes_info),
     ("GET", "/_nodes/{node_id_or_metric}", nodes.nodes_info),
     ("GET", "/_nodes/{node_id}/{metric}", nodes.nodes_info),
@@ -74,6 +85,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_cat/indices/{index}", cat_indices.cat_indices),
     ("GET", "/_cat/shards", cat_indices.cat_shards),
     ("GET", "/_cat/shards/{index}", cat_indices.cat_shards),
+    ("GET", "/_alias", aliases.get_aliases),
+    ("GET", "/_stats", stats.indices_stats),
+    ("GET", "/_stats/{metric}", stats.indices_stats),
     ("GET", "/_search", search.search),
     ("POST", "/_search", search.search),
     ("GET", "/_count", search.count),
@@ -90,6 +104,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_delete_by_query/{task_id}/_rethrottle", reindex.rethrottle),
     ("POST", "/{index}/_update_by_query", reindex.update_by_query),
     ("POST", "/{index}/_delete_by_query", reindex.delete_by_query),
+    ("GET", "/{index}/_alias", aliases.get_aliases),
+    ("GET", "/{index}/_stats", stats.indices_stats),
+    ("GET", "/{index}/_stats/{metric}", stats.indices_stats),
     ("GET", "/{index}/_search", search.search),
     ("POST", "/{index}/_search", search.search),
     ("GET", "/{index}/_count", search.count),

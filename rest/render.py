@@ -14,6 +14,7 @@ from node.tasks.task import TaskInfo
 __all__ = [
     "TaskGroup",
     "node_failures",
+    "nodes_header",
     "render_bulk_response",
     "render_item",
     "render_list_tasks",
@@ -44,6 +45,14 @@ def tasks_node_entry(node: DiscoveryNode | None, tasks: Sequence[TaskInfo], *, h
 
 def node_failures(failures: Iterable[ElasticsearchError]) -> list[dict[str, Any]]:
     return [f.to_dict() for f in failures]
+
+
+def nodes_header(successful: int, failures: Sequence[ElasticsearchError]) -> dict[str, Any]:
+    """The `_nodes` header of a nodes-level response (ES `RestActions#buildNodesHeader`)."""
+    header: dict[str, Any] = {"total": successful + len(failures), "successful": successful, "failed": len(failures)}
+    if failures:
+        header["failures"] = [f.to_dict() for f in failures]
+    return header
 
 
 def task_failure(task_id: int, node_id: str, error: ElasticsearchError) -> dict[str, Any]:

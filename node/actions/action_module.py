@@ -13,6 +13,7 @@ from node.actions.authenticate import AuthenticateAction
 from node.actions.bulk import BulkAction, DeleteAction, IndexAction, ShardBulkAction
 from node.actions.cancel_tasks import CancelTasksAction
 from node.actions.cluster_health import ClusterHealthAction
+from node.actions.cluster_stats import ClusterStatsAction
 from node.actions.get import GetAction
 from node.actions.get_task import GetTaskAction
 from node.actions.indices_admin import (
@@ -27,6 +28,7 @@ from node.actions.indices_stats import IndicesStatsAction
 from node.actions.list_tasks import ListTasksAction
 from node.actions.main import MainAction
 from node.actions.nodes_info import NodesInfoAction
+from node.actions.nodes_stats import NodesStatsAction
 from node.actions.refresh import RefreshAction, ShardRefreshAction
 from node.actions.reindex import DeleteByQueryAction, ReindexAction, UpdateByQueryAction
 from node.actions.rethrottle import RethrottleAction
@@ -46,7 +48,9 @@ ACTIONS: tuple[type[TransportAction[Any, Any]], ...] = (
     TestTasksAction,
     # cluster
     NodesInfoAction,
+    NodesStatsAction,
     ClusterHealthAction,
+    ClusterStatsAction,
     ClusterGetSettingsAction,
     ClusterUpdateSettingsAction,
     # indices

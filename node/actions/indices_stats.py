@@ -1,7 +1,8 @@
-"""`indices:monitor/stats` and its `[n]` node action: the document count of every shard copy (mirrors ES
-`TransportIndicesStatsAction`, a broadcast-by-node action, reduced to `docs.count`).
+"""`indices:monitor/stats` and its `[n]` node action: the stats of every shard copy (mirrors ES
+`TransportIndicesStatsAction`, a broadcast-by-node action).
 
-`_cat/indices` and `_cat/shards` read per-copy counts from here: each node answers for the copies it holds.
+`_cat/indices` and `_cat/shards` read per-copy document counts from here; `GET /_stats` also asks for each copy's
+ES `CommonStats` (`with_stats`). Each node answers for the copies it holds.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from node.actions.support.nodes_action import TransportNodesAction
 from node.cluster.state import ClusterState
@@ -24,14 +26,16 @@ CopyKey = tuple[str, int, str]  # (index uuid, shard, node id)
 
 @dataclass(frozen=True, slots=True)
 class IndicesStatsRequest:
-    """The indices to count, as index uuid → number of shards."""
+    """The indices to count, as index uuid → number of shards; `with_stats`: each copy's `CommonStats` too."""
 
     shard_counts: Mapping[str, int]
+    with_stats: bool = False
 
 
 @dataclass(slots=True)
 class ShardCopyStats:
     docs: dict[CopyKey, int] = field(default_factory=dict)
+    stats: dict[CopyKey, dict[str, Any]] = field(default_factory=dict)
     failures: list[FailedNodeError] = field(default_factory=list)
 
 
@@ -48,15 +52,23 @@ class IndicesStatsAction(
         return [n.id for n in state.nodes_sorted() if n.is_data]
 
     def new_node_request(self, request: IndicesStatsRequest) -> pb.IndicesStatsNodeRequest:
-        return pb.IndicesStatsNodeRequest(index_uuids=[f"{u}/{n}" for u, n in request.shard_counts.items()])
+        return pb.IndicesStatsNodeRequest(
+            index_uuids=[f"{u}/{n}" for u, n in request.shard_counts.items()], with_stats=request.with_stats
+        )
 
     async def node_operation(self, task: Task, request: pb.IndicesStatsNodeRequest) -> pb.IndicesStatsNodeResponse:
         keys: list[tuple[str, int]] = []
         for entry in request.index_uuids:
             uuid, _, shards = entry.rpartition("/")
             keys.extend((uuid, shard) for shard in range(int(shards)))
-        counts = await self.services.shards.counts(keys)
-        rows = [[uuid, shard, docs.count] for (uuid, shard), docs in sorted(counts.items())]
+        rows: list[list[Any]]
+        if request.with_stats:
+            contexts = self.services.search_contexts.open_by_shard()
+            stats = await self.services.shards.copy_stats(keys, contexts)
+            rows = [[uuid, shard, s["docs"]["count"], s] for (uuid, shard), s in sorted(stats.items())]
+        else:
+            counts = await self.services.shards.counts(keys)
+            rows = [[uuid, shard, docs.count] for (uuid, shard), docs in sorted(counts.items())]
         return pb.IndicesStatsNodeResponse(stats_json=json.dumps(rows, separators=(",", ":")))
 
     def new_response(
@@ -67,6 +79,9 @@ class IndicesStatsAction(
     ) -> ShardCopyStats:
         out = ShardCopyStats(failures=failures)
         for node_id, response in responses.items():
-            for uuid, shard, docs in json.loads(response.stats_json):
-                out.docs[(uuid, int(shard), node_id)] = int(docs)
+            for row in json.loads(response.stats_json):
+                key = (row[0], int(row[1]), node_id)
+                out.docs[key] = int(row[2])
+                if len(row) > 3:
+                    out.stats[key] = row[3]
         return out

@@ -15,6 +15,8 @@ __all__ = [
     "CLUSTER_GET_SETTINGS",
     "CLUSTER_HEALTH",
     "CLUSTER_STATE",
+    "CLUSTER_STATS",
+    "CLUSTER_STATS_NODE",
     "CLUSTER_UPDATE_SETTINGS",
     "COMMIT_STATE",
     "CREATE_INDEX",
@@ -40,6 +42,8 @@ __all__ = [
     "MAIN",
     "NODES_INFO",
     "NODES_INFO_NODE",
+    "NODES_STATS",
+    "NODES_STATS_NODE",
     "PRE_VOTE",
     "PUBLISH_STATE",
     "REFRESH",
@@ -138,6 +142,10 @@ RETHROTTLE_NODE = node_level(RETHROTTLE)
 
 NODES_INFO = "cluster:monitor/nodes/info"
 NODES_INFO_NODE = node_level(NODES_INFO)
+NODES_STATS = "cluster:monitor/nodes/stats"
+NODES_STATS_NODE = node_level(NODES_STATS)
+CLUSTER_STATS = "cluster:monitor/stats"
+CLUSTER_STATS_NODE = node_level(CLUSTER_STATS)
 CLUSTER_HEALTH = "cluster:monitor/health"
 CLUSTER_STATE = "cluster:monitor/state"
 

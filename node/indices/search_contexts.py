@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from node.data.errors import SearchContextMissingError
@@ -109,6 +110,11 @@ class SearchContexts:
 
     def __len__(self) -> int:
         return len(self._contexts)
+
+    def open_by_shard(self) -> Counter[tuple[str, int]]:
+        """Live contexts per (index uuid, shard): the `search.open_contexts` of each copy."""
+        self._reap()
+        return Counter((c.uuid, c.shard) for c in self._contexts.values())
 
     def _reap(self) -> None:
         now = time.monotonic()

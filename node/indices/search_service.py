@@ -85,6 +85,10 @@ class SearchService:
 
     async def _on_query(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         self._check_copy(request)
+        with self._shards.stats.phase((request.index_uuid, request.shard), "query"):
+            return await self._query(task, request)
+
+    async def _query(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         costs = self._cluster.costs()
         await simulate(task, costs.shard_query, costs.check_interval)
         key = (request.index_uuid, request.shard)
@@ -107,7 +111,8 @@ class SearchService:
         ids = await self._shards.document_ids(key, start, wanted) if wanted > 0 else []
         body: dict[str, Any] = {"total": end - start, "ids": ids, "node": self._transport.local_node.id}
         if request.fetch:
-            await simulate(task, costs.shard_fetch, costs.check_interval)
+            with self._shards.stats.phase(key, "fetch"):
+                await simulate(task, costs.shard_fetch, costs.check_interval)
             body["hits"] = [
                 {"_index": request.index, "_id": doc_id, "_shard": request.shard} for doc_id in ids[offset:]
             ]
@@ -121,14 +126,16 @@ class SearchService:
     async def _on_query_scroll(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         context = self.contexts.get(request.context_id, request.keep_alive_millis / 1000 or None)
         costs = self._cluster.costs()
-        await simulate(task, costs.scroll_batch, costs.check_interval)
+        with self._shards.stats.phase((context.uuid, context.shard), "query"):
+            await simulate(task, costs.scroll_batch, costs.check_interval)
         ids = context.page(context.position, request.size or context.size)
         return _response({"total": context.total, "ids": ids, "node": self._transport.local_node.id})
 
     async def _on_fetch(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         context = self.contexts.get(request.context_id)
         costs = self._cluster.costs()
-        await simulate(task, costs.shard_fetch, costs.check_interval)
+        with self._shards.stats.phase((context.uuid, context.shard), "fetch"):
+            await simulate(task, costs.shard_fetch, costs.check_interval)
         hits = [{"_index": context.index, "_id": doc_id, "_shard": context.shard} for doc_id in request.doc_ids]
         if context.scroll:
             for hit in hits:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +51,8 @@ class TaskManager:
         # Parents whose children are banned (ES CancellableTaskHolder#banChildren), and who waits for them to finish.
         self._children_banned: dict[int, str] = {}
         self._children_waiters: dict[int, list[asyncio.Future[None]]] = defaultdict(list)
+        # Finished tasks per action: the `completed` count of node stats' thread pools.
+        self.completed: Counter[str] = Counter()
 
     # ---- registration -------------------------------------------------------------------------------------
 
@@ -96,6 +98,7 @@ class TaskManager:
     def unregister(self, task: Task) -> None:
         if self._tasks.pop(task.id, None) is None:
             return
+        self.completed[task.action] += 1
         # Child requests may outlive their parent (a cancelled parent fails at once); they keep being counted until
         # they complete, as ES's CancellableTaskHolder does, so bans are lifted only after the last child.
         if not self._child_requests.get(task.id):

@@ -37,6 +37,7 @@ from node.transport.faults import LinkFaults
 from node.transport.pb import transport_pb2 as pb
 from node.transport.pb import transport_pb2_grpc as pb_grpc
 from node.transport.tls import TransportTls
+from node.transport.stats import TransportStats
 
 __all__ = ["ActionHandler", "BoundTransport", "TransportService"]
 
@@ -126,6 +127,7 @@ class TransportService:
         self.task_manager = task_manager
         self.local_node = local_node
         self.faults = faults if faults is not None else LinkFaults()
+        self.stats = TransportStats()
         self._server = bound.server
         self._tls = bound.tls
         self._handlers: dict[str, ActionHandler[Any, Any]] = {}
@@ -207,6 +209,7 @@ class TransportService:
             payload=request.SerializeToString(),
             source_node_id=local.id,
         )
+        self.stats.sent(envelope.ByteSize())
         call = self._call(node.transport_address, envelope, timeout)
         inflight = self._inflight[node.ephemeral_id]
         inflight.add(call)
@@ -224,6 +227,7 @@ class TransportService:
         finally:
             inflight.discard(call)
             self._disconnected.discard(call)
+        self.stats.received(response.ByteSize())
         return self._unwrap(handler, response)
 
     async def send_to_address(self, address: str, action: str, request: Message, *, timeout: float) -> Any:
@@ -231,10 +235,12 @@ class TransportService:
         handler = self._handlers[action]
         local = self.local_node
         envelope = pb.TransportRequest(action=action, payload=request.SerializeToString(), source_node_id=local.id)
+        self.stats.sent(envelope.ByteSize())
         try:
             response = await self._call(address, envelope, timeout)
         except grpc.aio.AioRpcError as e:
             raise self._transport_error(e, "", address, action, next(self._request_ids), timeout) from None
+        self.stats.received(response.ByteSize())
         return self._unwrap(handler, response)
 
     def disconnect(self, node: DiscoveryNode) -> None:
@@ -263,6 +269,7 @@ class TransportService:
                 raise RuntimeError("the transport has no credentials to present to its peers")
             options = [*CHANNEL_OPTIONS, *self._tls.channel_options()]
             channel = grpc.aio.secure_channel(address, self._tls.channel_credentials(), options=options)
+            self.stats.outbound_connections += 1
             self._channels[address] = channel
             stub = self._stubs[address] = pb_grpc.TransportStub(channel)
         return stub.Invoke(envelope, timeout=timeout)
@@ -337,4 +344,8 @@ class _Servicer(pb_grpc.TransportServicer):
         self._service = service
 
     async def Invoke(self, request: pb.TransportRequest, context: grpc.aio.ServicerContext) -> pb.TransportResponse:  # noqa: N802
-        return await self._service.handle_envelope(request)
+        stats = self._service.stats
+        stats.received(request.ByteSize())
+        response = await self._service.handle_envelope(request)
+        stats.sent(response.ByteSize())
+        return response

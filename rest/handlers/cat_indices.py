@@ -22,6 +22,7 @@ from node.data.health import cluster_health
 from node.data.index_metadata import IndexMetadata, indices_of
 from node.data.index_resolver import IndicesOptions, resolve_indices
 from node.human import format_iso_millis, format_java_double
+from node.indices.shard_stats import simulated_size
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, cat_response
 from rest.handlers.indices import indices_options
@@ -29,14 +30,8 @@ from rest.params import Params, split_by_comma
 
 __all__ = ["INDICES_COLUMNS", "SHARDS_COLUMNS", "cat_indices", "cat_shards", "format_bytes", "simulated_size"]
 
-_BYTES_PER_DOC = 256
-_EMPTY_SHARD_BYTES = 225
 _UNITS = (("pb", 1 << 50), ("tb", 1 << 40), ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10))
 _BYTES_PARAM = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
-
-
-def simulated_size(docs: int) -> int:
-    return _EMPTY_SHARD_BYTES + _BYTES_PER_DOC * docs
 
 
 def format_bytes(size: int, unit: str | None = None) -> str:

@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from node.actions.nodes_info import ALLOWED_METRICS, NodesInfoAction, NodesInfoRequest
 from rest.app_keys import rest_client, rest_request, services
 from rest.params import unrecognized
+from rest.render import nodes_header
 
 __all__ = ["nodes_info"]
 
@@ -43,12 +42,9 @@ async def nodes_info(request: web.Request) -> web.Response:
         raise unrecognized(request.path, invalid, ALLOWED_METRICS, "metric")
     req.params.check_unrecognized()
     result = await rest_client(request).execute(NodesInfoAction, NodesInfoRequest(selectors, metrics, timeout))
-    header: dict[str, Any] = {
-        "total": len(result.infos) + len(result.failures),
-        "successful": len(result.infos),
-        "failed": len(result.failures),
+    body = {
+        "_nodes": nodes_header(len(result.infos), result.failures),
+        "cluster_name": services(request).config.cluster_name,
+        "nodes": result.infos,
     }
-    if result.failures:
-        header["failures"] = [f.to_dict() for f in result.failures]
-    body = {"_nodes": header, "cluster_name": services(request).config.cluster_name, "nodes": result.infos}
     return req.respond(body)

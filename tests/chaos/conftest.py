@@ -22,7 +22,7 @@ import pytest
 
 from cluster.launcher import FAST_FAILURE_DETECTION, LocalCluster
 from cluster.logs import masters_by_term, read_log
-from tests.e2e.conftest import pytest_runtest_makereport, start_local_cluster  # noqa: F401 - log tails on failure
+from tests.e2e.conftest import start_local_cluster
 from tests.support.http import Response, call, wait_until
 
 __all__ = [

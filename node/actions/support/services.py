@@ -14,7 +14,9 @@ from node.cluster.service import ClusterService
 from node.config import NodeConfig
 from node.data.bulk_by_scroll import BulkByScrollTasks
 from node.indices.local_shards import LocalShards
+from node.indices.search_contexts import SearchContexts
 from node.indices.shard_state import ShardStateAction
+from node.monitor.service import MonitorService
 from node.storage.task_results import TaskResultsService
 from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
@@ -41,6 +43,8 @@ class NodeServices:
     bulk_by_scroll: BulkByScrollTasks
     client: NodeClient
     started_at_millis: int
+    monitor: MonitorService
+    search_contexts: SearchContexts
 
     @property
     def task_manager(self) -> TaskManager:

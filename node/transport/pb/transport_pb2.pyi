@@ -287,6 +287,22 @@ class NodesInfoNodeResponse(_message.Message):
     info_json: str
     def __init__(self, info_json: _Optional[str] = ...) -> None: ...
 
+class NodesStatsNodeRequest(_message.Message):
+    __slots__ = ("metrics", "index_metrics", "level")
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    INDEX_METRICS_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    metrics: _containers.RepeatedScalarFieldContainer[str]
+    index_metrics: _containers.RepeatedScalarFieldContainer[str]
+    level: str
+    def __init__(self, metrics: _Optional[_Iterable[str]] = ..., index_metrics: _Optional[_Iterable[str]] = ..., level: _Optional[str] = ...) -> None: ...
+
+class NodesStatsNodeResponse(_message.Message):
+    __slots__ = ("stats_json",)
+    STATS_JSON_FIELD_NUMBER: _ClassVar[int]
+    stats_json: str
+    def __init__(self, stats_json: _Optional[str] = ...) -> None: ...
+
 class BanParentRequest(_message.Message):
     __slots__ = ("parent_task_id", "ban", "reason", "wait_for_completion")
     PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
@@ -426,10 +442,12 @@ class StartRecoveryResponse(_message.Message):
     def __init__(self, snapshot_json: _Optional[str] = ...) -> None: ...
 
 class IndicesStatsNodeRequest(_message.Message):
-    __slots__ = ("index_uuids",)
+    __slots__ = ("index_uuids", "with_stats")
     INDEX_UUIDS_FIELD_NUMBER: _ClassVar[int]
+    WITH_STATS_FIELD_NUMBER: _ClassVar[int]
     index_uuids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, index_uuids: _Optional[_Iterable[str]] = ...) -> None: ...
+    with_stats: bool
+    def __init__(self, index_uuids: _Optional[_Iterable[str]] = ..., with_stats: _Optional[bool] = ...) -> None: ...
 
 class IndicesStatsNodeResponse(_message.Message):
     __slots__ = ("stats_json",)
