@@ -36,8 +36,8 @@ from node.tasks.task_id import TaskId
 from node.transport.faults import LinkFaults
 from node.transport.pb import transport_pb2 as pb
 from node.transport.pb import transport_pb2_grpc as pb_grpc
-from node.transport.tls import TransportTls
 from node.transport.stats import TransportStats
+from node.transport.tls import TransportTls
 
 __all__ = ["ActionHandler", "BoundTransport", "TransportService"]
 
