@@ -49,6 +49,12 @@ def _convert(parse: Callable[[str], T], value: str, param: click.Parameter | Non
 @click.option("--fd-retries", default=3, show_default=True, type=int, help="Failed checks before a node is out.")
 @click.option("--election-delay", default="100ms", show_default=True, help="Upper bound of the election jitter.")
 @click.option("--publish-timeout", default="30s", show_default=True, help="Cluster-state publication timeout.")
+@click.option(
+    "--node-request-timeout",
+    default="10s",
+    show_default=True,
+    help="How long a fan-out waits for each node when the request sets no timeout; -1: until fault detection.",
+)
 def main(
     name: str,
     data_dir: Path,
@@ -68,6 +74,7 @@ def main(
     fd_retries: int,
     election_delay: str,
     publish_timeout: str,
+    node_request_timeout: str,
 ) -> None:
     """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop."""
     attributes = []
@@ -96,6 +103,7 @@ def main(
             fd_retries=fd_retries,
             election_delay_ms=_convert(parse_duration_ms, election_delay, None, None),
             publish_timeout_ms=_convert(parse_duration_ms, publish_timeout, None, None),
+            node_request_timeout_ms=_convert(parse_duration_ms, node_request_timeout, None, None),
         )
     except ValueError as e:
         raise click.UsageError(str(e)) from None

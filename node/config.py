@@ -98,6 +98,9 @@ class NodeConfig:
         watch_stdin: shut down when standard input reaches EOF, so nodes die with a foreground launcher.
         fd_interval_ms / fd_timeout_ms / fd_retries: leader and follower checks, as ES's
             `cluster.fault_detection.*` settings.
+        node_request_timeout_ms: how long a fan-out waits for each node (nodes and tasks actions, a forwarded
+            get-task, stored-result lookups, shard reads beyond their simulated work) when the request sets no
+            `timeout`; -1: no bound, as in ES, where such a fan-out waits until fault detection removes the node.
     """
 
     name: str
@@ -118,6 +121,7 @@ class NodeConfig:
     fd_retries: int = 3
     election_delay_ms: int = 100
     publish_timeout_ms: int = 30_000
+    node_request_timeout_ms: int = 10_000
     attributes_dict: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -133,6 +137,8 @@ class NodeConfig:
                 raise ValueError(f"{what} must be positive")
         if self.fd_retries < 1:
             raise ValueError("fd retries must be at least 1")
+        if self.node_request_timeout_ms <= 0 and self.node_request_timeout_ms != -1:
+            raise ValueError("node request timeout must be positive, or -1 for none")
 
     @property
     def is_master_eligible(self) -> bool:
@@ -161,6 +167,7 @@ class NodeConfig:
             "--fd-retries", str(self.fd_retries),
             "--election-delay", f"{self.election_delay_ms}ms",
             "--publish-timeout", f"{self.publish_timeout_ms}ms",
+            "--node-request-timeout", "-1" if self.node_request_timeout_ms == -1 else f"{self.node_request_timeout_ms}ms",
         ]  # fmt: skip
         if self.seed_hosts:
             argv += ["--seed-hosts", ",".join(self.seed_hosts)]

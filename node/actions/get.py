@@ -74,8 +74,12 @@ class GetAction(TransportAction[GetRequest, dict[str, Any]]):
         shard_request = pb.ShardSearchRequest(index=index, index_uuid=meta.uuid, shard=shard, doc_ids=[doc_id])
 
         async def get_from(node: DiscoveryNode) -> dict[str, Any]:
+            default = self.cluster.node_request_timeout
             with self.task_manager.child_request(task, node.id):
-                response = await self.transport.send_request(node, GET_DOCUMENT_SHARD, shard_request, parent=task)
+                response = await self.transport.send_request(
+                    node, GET_DOCUMENT_SHARD, shard_request, parent=task,
+                    timeout=default.seconds if default is not None else None,
+                )  # fmt: skip
             body: dict[str, Any] = json.loads(response.result_json)
             return body
 

@@ -19,6 +19,10 @@ fails — its node killed or gone, the shard not there — hands the request to 
 counts only shards whose every copy failed (ES `AbstractSearchAsyncAction#onShardFailure`). The fetch phase and
 scroll rounds go to the copy holding the search context, so a failure there fails that shard, as in ES.
 
+Every shard request may take its phase's simulated time plus the default per-node timeout
+(`--node-request-timeout`); a copy that takes longer (its node paused) counts as failed, and the query phase moves
+on to the next copy.
+
 Each shard phase spends its simulated time (`sim.search.shard_query_time`, `sim.search.shard_fetch_time`,
 `sim.scroll.batch_time`) in steps and notices cancellation at its checks. The coordinator fails with
 `task_cancelled_exception` as soon as its own task is cancelled; the shard requests still running are banned
@@ -213,10 +217,10 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
                     context_id=context_id, doc_ids=selected[i],
                 )  # fmt: skip
                 action = SEARCH_FETCH_SCROLL if scroll else SEARCH_FETCH
-                fetches[i] = self._spawn(self._try_call(task, node, action, fetch))
+                fetches[i] = self._spawn(self._try_call(task, node, action, fetch, self.cluster.costs().shard_fetch))
             elif not scroll:
                 free = pb.ShardSearchRequest(index=targets[i].index, shard=targets[i].shard, context_id=context_id)
-                self._spawn(self._try_call(task, node, SEARCH_FREE_CONTEXT, free))
+                self._spawn(self._try_call(task, node, SEARCH_FREE_CONTEXT, free, 0.0))
         await task.wait_unless_cancelled(fetches.values())
         hits: list[dict[str, Any]] = []
         for i in sorted(fetches):
@@ -272,24 +276,27 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
         raise error
 
     async def _call(
-        self, parent: Task, node: DiscoveryNode, action: str, request: pb.ShardSearchRequest
+        self, parent: Task, node: DiscoveryNode, action: str, request: pb.ShardSearchRequest, work: float
     ) -> dict[str, Any]:
-        """One shard request, counted as an outstanding child of `parent` so a cancellation bans it there.
+        """One shard request, counted as an outstanding child of `parent` so a cancellation bans it there; it may
+        take its simulated `work` (seconds) plus the default per-node timeout.
 
         Raises:
             ElasticsearchError: the shard's failure, or the transport's in reaching it.
         """
+        default = self.cluster.node_request_timeout
+        timeout = default.seconds + work if default is not None else None
         with self.task_manager.child_request(parent, node.id):
-            response = await self.transport.send_request(node, action, request, parent=parent)
+            response = await self.transport.send_request(node, action, request, parent=parent, timeout=timeout)
         result: dict[str, Any] = json.loads(response.result_json)
         return result
 
     async def _try_call(
-        self, parent: Task, node: DiscoveryNode, action: str, request: pb.ShardSearchRequest
+        self, parent: Task, node: DiscoveryNode, action: str, request: pb.ShardSearchRequest, work: float
     ) -> ShardOutcome:
         """`_call`, with its failure as the outcome."""
         try:
-            return await self._call(parent, node, action, request)
+            return await self._call(parent, node, action, request, work)
         except ElasticsearchError as e:
             return e
 
@@ -347,7 +354,9 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
         calls: dict[int, asyncio.Future[CopyAnswer[dict[str, Any]] | CopyFailure]] = {}
         for i, target in enumerate(targets):
             shard_request = self._query_request(target, request, keep_alive, single)
-            query = functools.partial(self._call, task, action=SEARCH_QUERY, request=shard_request)
+            costs = self.cluster.costs()
+            work = costs.shard_query + (costs.shard_fetch if single else 0.0)
+            query = functools.partial(self._call, task, action=SEARCH_QUERY, request=shard_request, work=work)
             calls[i] = self._spawn(try_copies(target, state, query))
         await task.wait_unless_cancelled(calls.values())
         results: dict[int, dict[str, Any]] = {}
@@ -426,7 +435,9 @@ class SearchScrollAction(_SearchCoordinator[SearchScrollRequest]):
                 index=index, index_uuid=uuid, shard=shard, context_id=context_id, size=size,
                 keep_alive_millis=keep_alive_millis,
             )  # fmt: skip
-            calls[i] = self._spawn(self._try_call(task, node, SEARCH_QUERY_SCROLL, round_request))
+            calls[i] = self._spawn(
+                self._try_call(task, node, SEARCH_QUERY_SCROLL, round_request, self.cluster.costs().scroll_batch)
+            )
         await task.wait_unless_cancelled(calls.values())
         results: dict[int, dict[str, Any]] = {}
         for i, call in calls.items():
@@ -459,7 +470,7 @@ class ClearScrollAction(_SearchCoordinator[ClearScrollRequest]):
                 node = state.nodes.get(node_id)
                 if node is not None:
                     free = pb.ShardSearchRequest(index=index, shard=shard, context_id=context_id)
-                    calls.append(self._spawn(self._try_call(task, node, SEARCH_FREE_CONTEXT_SCROLL, free)))
+                    calls.append(self._spawn(self._try_call(task, node, SEARCH_FREE_CONTEXT_SCROLL, free, 0.0)))
         outcomes = await asyncio.gather(*calls)
         freed = sum(1 for o in outcomes if not isinstance(o, ElasticsearchError) and o.get("freed"))
         return {"succeeded": True, "num_freed": freed}
