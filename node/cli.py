@@ -71,6 +71,12 @@ def _path_option(flag: str, setting: str, help_text: str) -> Callable[[_F], _F]:
 @_path_option(
     "--elastic-password-file", "ELASTIC_PASSWORD_FILE", "File holding the elastic user's password: require auth."
 )
+@click.option(
+    "--node-request-timeout",
+    default="5s",
+    show_default=True,
+    help="How long a fan-out waits for each node when the request sets no timeout; -1: until fault detection.",
+)
 def main(
     name: str,
     data_dir: Path,
@@ -96,6 +102,7 @@ def main(
     http_ssl_key: Path | None,
     http_ssl_certificate: Path | None,
     elastic_password_file: Path | None,
+    node_request_timeout: str,
 ) -> None:
     """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop."""
     attributes = []
@@ -130,6 +137,7 @@ def main(
             http_ssl_key=http_ssl_key,
             http_ssl_certificate=http_ssl_certificate,
             elastic_password_file=elastic_password_file,
+            node_request_timeout_ms=_convert(parse_duration_ms, node_request_timeout, None, None),
         )
     except ValueError as e:
         raise click.UsageError(str(e)) from None

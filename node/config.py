@@ -126,6 +126,9 @@ class NodeConfig:
             `xpack.security.http.ssl.{key,certificate}`; plain HTTP without them.
         elastic_password_file: a file holding the `elastic` user's password (ES Docker's `ELASTIC_PASSWORD_FILE`);
             with it, every REST request needs basic authentication as `elastic`.
+        node_request_timeout_ms: how long a fan-out waits for each node (nodes and tasks actions, a forwarded
+            get-task, stored-result lookups, shard reads beyond their simulated work) when the request sets no
+            `timeout`; -1: no bound, as in ES, where such a fan-out waits until fault detection removes the node.
     """
 
     name: str
@@ -152,6 +155,7 @@ class NodeConfig:
     http_ssl_key: Path | None = None
     http_ssl_certificate: Path | None = None
     elastic_password_file: Path | None = None
+    node_request_timeout_ms: int = 5_000
     attributes_dict: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -169,6 +173,8 @@ class NodeConfig:
             raise ValueError("fd retries must be at least 1")
         if (self.http_ssl_key is None) != (self.http_ssl_certificate is None):
             raise ValueError("HTTPS needs both [xpack.security.http.ssl.key] and [xpack.security.http.ssl.certificate]")
+        if self.node_request_timeout_ms <= 0 and self.node_request_timeout_ms != -1:
+            raise ValueError("node request timeout must be positive, or -1 for none")
 
     @property
     def is_master_eligible(self) -> bool:
@@ -207,6 +213,7 @@ class NodeConfig:
             "--fd-retries", str(self.fd_retries),
             "--election-delay", f"{self.election_delay_ms}ms",
             "--publish-timeout", f"{self.publish_timeout_ms}ms",
+            "--node-request-timeout", "-1" if self.node_request_timeout_ms == -1 else f"{self.node_request_timeout_ms}ms",
         ]  # fmt: skip
         if self.seed_hosts:
             argv += ["--seed-hosts", ",".join(self.seed_hosts)]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from node.actions.support.tasks_action import BaseTasksRequest, TransportTasksAction
 from node.common.action_names import CANCEL_TASKS
+from node.common.time_value import TimeValue
 from node.errors import ActionRequestValidationError, ElasticsearchError, IllegalArgumentError, ResourceNotFoundError
 from node.tasks.task import Task, TaskInfo
 from node.tasks.task_id import TaskId
@@ -60,6 +61,13 @@ class CancelTasksAction(TransportTasksAction[CancelTasksRequest]):
             and t.parent_task_id != node_task.parent_task_id
             and request.match(t)
         ]
+
+    def node_timeout(self, request: CancelTasksRequest) -> TimeValue | None:
+        """With `wait_for_completion` and no `timeout`, each node waits for its cancelled tasks however long they
+        take to notice, as in ES; otherwise the default per-node timeout applies."""
+        if request.wait_for_completion and request.timeout is None:
+            return None
+        return super().node_timeout(request)
 
     def missing_task(self, task_id: TaskId) -> ElasticsearchError:
         return ResourceNotFoundError(f"task [{task_id}] is not found")

@@ -4,6 +4,10 @@
 of a local parent task (a reindex worker's searches and bulks, the `[s]` of a write) — runs the action in it and
 unregisters it, whatever happens. `start` does the same in the background and stores the result in `.tasks`
 (ES `TaskResultStoringActionListener`), for `wait_for_completion=false`.
+
+A task that is not cancellable (a write, its `[s]`, a get-task) runs to its end even when its caller stops waiting
+(an HTTP client hangs up and aiohttp cancels the handler): ES never interrupts such a task, so a bulk is never left
+applied on a primary and missing on its replicas. The caller gets `CancelledError` at once; the answer is dropped.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from node.actions.support.transport_action import Request, Response, TransportAction
-from node.common.background import BackgroundTasks
+from node.common.background import BackgroundTasks, UnstoppableWork
 from node.errors import ElasticsearchError
 from node.storage.task_results import TaskResult, TaskResultsService
 from node.tasks.cancellation import TaskCancellationService
@@ -40,6 +44,7 @@ class NodeClient:
         self._task_results = task_results
         self._actions: dict[type[TransportAction[Any, Any]], TransportAction[Any, Any]] = {}
         self._background = BackgroundTasks("node client", log)
+        self._unstoppable = UnstoppableWork()
 
     def register(self, action: TransportAction[Any, Any]) -> None:
         if type(action) in self._actions:
@@ -78,6 +83,14 @@ class NodeClient:
             ElasticsearchError: the action's failure, or `TaskCancelledError` when the parent refuses children.
         """
         action = self._actions[action_type]
+        if not action.is_cancellable(request):
+            # ES interrupts only a `CancellableTask` when its caller goes away: this one runs on, registered until
+            # its work is done, and the caller's cancellation stops only the caller's wait.
+            async def run_to_the_end() -> Response:
+                with self._registered(action, request, parent, headers, track_as_child) as task:
+                    return await action.execute(task, request)
+
+            return await self._unstoppable.run(run_to_the_end(), name=action.name)
         with self._registered(action, request, parent, headers, track_as_child) as task:
             try:
                 return await action.execute(task, request)
@@ -112,6 +125,7 @@ class NodeClient:
     async def close(self) -> None:
         """Cancels the background runs, then stops every action's own background work."""
         await self._background.close()
+        await self._unstoppable.close()
         for action in self._actions.values():
             await action.close()
 

@@ -1,7 +1,10 @@
 """`indices:data/read/get` and its `[s]` shard action (mirrors ES `TransportGetAction`, a single-shard action).
 
-The document's shard is found by routing its id; one active copy answers (round-robin, or `preference`), `direct`
-when it is on the coordinating node. Only documents written through the document and bulk APIs have an id to find:
+The document's shard is found by routing its id; its active copies are tried in turn (round-robin, or `preference`:
+`_local`, `_only_local`, `_prefer_nodes:`, `_only_nodes:`, any other text), `direct` when the copy is on the
+coordinating node, until one answers (ES `TransportSingleShardAction`: any failure of a copy moves on to the next;
+when none is left, a shard-not-available failure becomes `No shard available for [...]` and any other is relayed).
+Only documents written through the document and bulk APIs have an id to find:
 they answer with their `_version`, `_seq_no` and `_primary_term`, and an empty `_source` (documents are counted, not
 stored).
 """
@@ -14,12 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.actions.support.services import NodeServices
+from node.actions.support.shard_copies import shard_iterator, try_copies
 from node.actions.support.transport_action import TransportAction
+from node.cluster.state import DiscoveryNode
 from node.common.action_names import GET_DOCUMENT, GET_DOCUMENT_SHARD
 from node.data.allocation import copies_of, routing_view
 from node.data.doc_routing import shard_id
 from node.data.errors import NoShardAvailableActionError, ShardNotFoundError, index_not_found
 from node.data.index_metadata import indices_of
+from node.data.shard_iterator import CopyFailure, is_shard_not_available
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 
@@ -31,6 +37,7 @@ class GetRequest:
     index: str
     id: str
     routing: str | None = None
+    preference: str | None = None
 
 
 class GetAction(TransportAction[GetRequest, dict[str, Any]]):
@@ -50,7 +57,8 @@ class GetAction(TransportAction[GetRequest, dict[str, Any]]):
 
         Raises:
             IndexNotFoundError: no such index.
-            NoShardAvailableActionError: no active copy of the document's shard.
+            NoShardAvailableActionError: no copy of the document's shard could answer (caused by the last failure).
+            ElasticsearchError: every copy failed, the last one with more than "not available" (ES relays it).
         """
         index, doc_id, routing = request.index, request.id, request.routing
         state = self.cluster.state()
@@ -59,14 +67,31 @@ class GetAction(TransportAction[GetRequest, dict[str, Any]]):
         if meta is None:
             raise index_not_found(index)
         shard = shard_id(doc_id, meta.number_of_shards, routing)
-        active = [c.node for c in copies_of(metadata, index)[shard] if c.active and c.node in state.nodes]
-        if not active:
-            raise NoShardAvailableActionError(f"No shard available for [get [{index}][{doc_id}]: routing [{routing}]]")
-        node = state.nodes[active[next(self._turns) % len(active)]]  # type: ignore[index]
+        copies = shard_iterator(
+            state, meta, shard, copies_of(metadata, index)[shard], request.preference, self.local_node.id,
+            next(self._turns),
+        )  # fmt: skip
         shard_request = pb.ShardSearchRequest(index=index, index_uuid=meta.uuid, shard=shard, doc_ids=[doc_id])
-        with self.task_manager.child_request(task, node.id):
-            response = await self.transport.send_request(node, GET_DOCUMENT_SHARD, shard_request, parent=task)
-        return json.loads(response.result_json)
+
+        async def get_from(node: DiscoveryNode) -> dict[str, Any]:
+            default = self.cluster.node_request_timeout
+            with self.task_manager.child_request(task, node.id):
+                response = await self.transport.send_request(
+                    node, GET_DOCUMENT_SHARD, shard_request, parent=task,
+                    timeout=default.seconds if default is not None else None,
+                )  # fmt: skip
+            body: dict[str, Any] = json.loads(response.result_json)
+            return body
+
+        outcome = await try_copies(copies, state, get_from)
+        if not isinstance(outcome, CopyFailure):
+            return outcome.response
+        if outcome.node_id is not None and not is_shard_not_available(outcome.error):
+            raise outcome.error
+        failure = NoShardAvailableActionError(f"No shard available for [get [{index}][{doc_id}]: routing [{routing}]]")
+        if outcome.node_id is not None:
+            failure.cause = outcome.error
+        raise failure
 
     async def _on_shard(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         state = self.cluster.state()

@@ -5,6 +5,13 @@ own get task) when the owner is in the cluster, and otherwise looks for a stored
 "isn't part of the cluster" error. The owner answers from its registry — a registered task is always reported as
 running, even if a stale stored result exists (§20.22) — optionally waiting for it to finish, and falls back to
 the stored results. Neither get task is cancellable.
+
+Forwarding waits for the owner as long as the request's `timeout` says (ES `TransportRequestOptions.timeout`) and
+relays a `receive_timeout_transport_exception` when it runs out. Without a `timeout`, ES waits until the owner
+answers or fault detection removes it, and then — the owner unreachable — treats it like a node that left the
+cluster (recent 9.x falls back to the stored results on a connect failure). Here the default per-node timeout
+(`--node-request-timeout`, plus the 30s a `wait_for_completion` may wait on the owner) stands in for fault
+detection and ends the same way: the stored result, or ES's "isn't part of the cluster" 404.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from node.errors import (
     ConnectTransportError,
     ElasticsearchTimeoutError,
     IndexNotFoundError,
+    ReceiveTimeoutTransportError,
     ResourceNotFoundError,
 )
 from node.storage.task_results import TASKS_INDEX, TaskResult
@@ -67,6 +75,11 @@ def task_of_departed_node(task_id: TaskId, cause: ResourceNotFoundError) -> Reso
     )
 
 
+def _own_timeout(request: GetTaskRequest) -> TimeValue | None:
+    """The bound the caller set on forwarding (a negative `timeout` sets none)."""
+    return request.timeout if request.timeout is not None and request.timeout.millis >= 0 else None
+
+
 class GetTaskAction(TransportAction[GetTaskRequest, TaskResult]):
     """Coordinates a get-task request and serves the forwarded one on the owning node."""
 
@@ -89,21 +102,34 @@ class GetTaskAction(TransportAction[GetTaskRequest, TaskResult]):
             return await self._get_on_owner(task, request)
         owner = self.cluster.state().nodes.get(request.task_id.node_id)
         if owner is not None:
-            timeout = request.timeout.seconds if request.timeout else None
+            timeout = self._forward_timeout(request)
             try:
                 response = await self.transport.send_request(
                     owner, GET_TASK, pb.GetTaskRequest(request_json=request_to_json(request)), parent=task,
-                    timeout=timeout,
+                    timeout=timeout.seconds if timeout is not None else None,
                 )  # fmt: skip
             except ConnectTransportError:
                 # Recent 9.x: an owner that cannot be reached is treated like one that left the cluster.
                 pass
+            except ReceiveTimeoutTransportError:
+                if _own_timeout(request) is not None:  # the caller's own bound: ES relays the timeout
+                    raise
             else:
                 return TaskResult.from_dict(json.loads(response.result_json))
         try:
             return await self._get_finished(task, request.task_id)
         except ResourceNotFoundError as e:
             raise task_of_departed_node(request.task_id, e) from None
+
+    def _forward_timeout(self, request: GetTaskRequest) -> TimeValue | None:
+        """The request's `timeout`; without one, the default per-node timeout, after the owner's 30s wait."""
+        own = _own_timeout(request)
+        if own is not None:
+            return own
+        default = self.cluster.node_request_timeout
+        if default is None or not request.wait_for_completion:
+            return default
+        return TimeValue.of_millis(DEFAULT_WAIT_TIMEOUT.millis + default.millis)
 
     async def _handle_forwarded(self, task: Task, request: pb.GetTaskRequest) -> pb.GetTaskResponse:
         result = await self._get_on_owner(task, request_from_json(GetTaskRequest, request.request_json))

@@ -35,6 +35,13 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
             await self._wait_for(node_task, matched, request)
         return matched
 
+    def node_timeout(self, request: ListTasksRequest) -> TimeValue | None:
+        """A waiting list without a `timeout` lets each node wait its 30s and answer within the default on top."""
+        default = super().node_timeout(request)
+        if not request.wait_for_completion or request.timeout is not None or default is None:
+            return default
+        return TimeValue.of_millis(DEFAULT_WAIT_TIMEOUT.millis + default.millis)
+
     async def task_operation(self, node_task: Task, request: ListTasksRequest, task: Task) -> TaskInfo:
         return task.info(detailed=request.detailed)
 

@@ -14,6 +14,15 @@ the page and `[free_context]` on the others. A single-shard search fetches in it
 optimisation). Scroll rounds are `indices:data/read/scroll` with `[phase/query/scroll]` and
 `[phase/fetch/id/scroll]` on the shards' nodes; a clear-scroll sends `[free_context/scroll]`.
 
+The query phase reads each shard through its `ShardIterator` (`node.actions.support.shard_copies`): a copy that
+fails — its node killed or gone, the shard not there — hands the request to the next copy, and `_shards.failed`
+counts only shards whose every copy failed (ES `AbstractSearchAsyncAction#onShardFailure`). The fetch phase and
+scroll rounds go to the copy holding the search context, so a failure there fails that shard, as in ES.
+
+Every shard request may take its phase's simulated time plus the default per-node timeout
+(`--node-request-timeout`); a copy that takes longer (its node paused) counts as failed, and the query phase moves
+on to the next copy.
+
 Each shard phase spends its simulated time (`sim.search.shard_query_time`, `sim.search.shard_fetch_time`,
 `sim.scroll.batch_time`) in steps and notices cancellation at its checks. The coordinator fails with
 `task_cancelled_exception` as soon as its own task is cancelled; the shard requests still running are banned
@@ -23,15 +32,17 @@ Each shard phase spends its simulated time (`sim.search.shard_query_time`, `sim.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from node.actions.support.services import NodeServices
+from node.actions.support.shard_copies import CopyAnswer, shard_iterator, try_copies
 from node.actions.support.transport_action import Request, TransportAction
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.common.action_names import (
@@ -48,17 +59,17 @@ from node.common.action_names import (
 )
 from node.common.background import BackgroundTasks
 from node.data.allocation import copies_of, routing_view
-from node.data.errors import NoShardAvailableActionError, SearchPhaseExecutionError, ShardNotFoundError
+from node.data.errors import NoShardAvailableActionError, SearchPhaseExecutionError
 from node.data.index_metadata import indices_of
 from node.data.index_resolver import IndicesOptions, resolve_indices
 from node.data.search_request import (
     SearchRequest,
-    ShardTarget,
     decode_scroll_id,
     encode_scroll_id,
     render_hits_total,
 )
-from node.errors import ElasticsearchError, IllegalArgumentError
+from node.data.shard_iterator import CopyFailure, ShardIterator, is_shard_not_available
+from node.errors import ElasticsearchError, IllegalArgumentError, IllegalStateError
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 
@@ -71,18 +82,48 @@ __all__ = [
     "SearchScrollRequest",
     "SearchShardsAction",
     "SearchShardsRequest",
-    "shard_failure",
+    "ShardSearchFailure",
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAX_RESULT_WINDOW = 10_000  # ES `index.max_result_window`
 ShardOutcome = dict[str, Any] | ElasticsearchError
 
 
-def shard_failure(target: ShardTarget, error: ElasticsearchError) -> dict[str, Any]:
-    """An element of `_shards.failures` (ES `ShardSearchFailure#toXContent`)."""
-    return {"shard": target.shard, "index": target.index, "node": target.node_id, "reason": error.to_dict()}
+@dataclass(frozen=True, slots=True)
+class ShardSearchFailure:
+    """ES `ShardSearchFailure`: a shard that failed, the copy it failed on last, and why.
+
+    `shard` is None for a failure of a scroll round's query phase, where ES knows only the context's node, not its
+    shard (`"shard": -1, "index": null`). A copy that was merely not available is reported as ES 9 reports it, as
+    `no_shard_available_action_exception` with the copy's message (`NoShardAvailableActionException
+    #forOnShardFailureWrapper`).
+    """
+
+    error: ElasticsearchError
+    shard: ShardIterator | None = None
+    node_id: str | None = None
+
+    @classmethod
+    def of(cls, shard: ShardIterator, failure: CopyFailure) -> ShardSearchFailure:
+        error = failure.error
+        if is_shard_not_available(error) and not isinstance(error, NoShardAvailableActionError):
+            error = NoShardAvailableActionError(error.reason)
+        return cls(error, shard, failure.node_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """An element of `_shards.failures` and `failed_shards` (ES `ShardSearchFailure#toXContent`)."""
+        if self.shard is None:
+            return {"shard": -1, "index": None, "reason": self.error.to_dict()}
+        return {
+            "shard": self.shard.shard,
+            "index": self.shard.index,
+            "node": self.node_id,
+            "reason": self.error.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +180,7 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
 
     # ---- the fetch phase and the response ---------------------------------------------------------------------
 
-    def _select_page(
-        self, targets: Sequence[ShardTarget], results: Mapping[int, Mapping[str, Any]], offset: int, size: int
-    ) -> dict[int, list[str]]:
+    def _select_page(self, results: Mapping[int, Mapping[str, Any]], offset: int, size: int) -> dict[int, list[str]]:
         """The documents of the page, per shard: equal scores, so lower shards first (ES's tie-break)."""
         ordered = [(i, doc_id) for i in sorted(results) for doc_id in results[i].get("ids", [])]
         page = ordered[offset : offset + size]
@@ -154,13 +193,18 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
         self,
         task: Task,
         state: ClusterState,
-        targets: Sequence[ShardTarget],
+        targets: Sequence[ShardIterator],
         results: Mapping[int, Mapping[str, Any]],
         selected: Mapping[int, list[str]],
+        failures: dict[int, ShardSearchFailure],
         *,
         scroll: bool,
     ) -> list[dict[str, Any]]:
-        """`[phase/fetch/id]` where the page has documents, `[free_context]` where it has none (non-scroll)."""
+        """`[phase/fetch/id]` where the page has documents, `[free_context]` where it has none (non-scroll).
+
+        A fetch goes to the copy that holds the shard's search context; when it fails, the shard is a failure of
+        the response and its hits are missing (ES `FetchSearchPhase`: no other copy has the context).
+        """
         fetches: dict[int, asyncio.Future[ShardOutcome]] = {}
         for i, result in results.items():
             node = state.nodes.get(result["node"])
@@ -173,23 +217,24 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
                     context_id=context_id, doc_ids=selected[i],
                 )  # fmt: skip
                 action = SEARCH_FETCH_SCROLL if scroll else SEARCH_FETCH
-                fetches[i] = self._spawn(self._call(task, node, action, fetch))
+                fetches[i] = self._spawn(self._try_call(task, node, action, fetch, self.cluster.costs().shard_fetch))
             elif not scroll:
                 free = pb.ShardSearchRequest(index=targets[i].index, shard=targets[i].shard, context_id=context_id)
-                self._spawn(self._call(task, node, SEARCH_FREE_CONTEXT, free))
+                self._spawn(self._try_call(task, node, SEARCH_FREE_CONTEXT, free, 0.0))
         await task.wait_unless_cancelled(fetches.values())
         hits: list[dict[str, Any]] = []
         for i in sorted(fetches):
             outcome = fetches[i].result()
             if isinstance(outcome, ElasticsearchError):
-                continue  # ES reports fetch failures as shard failures; the page just lacks those hits here
+                failures[i] = ShardSearchFailure.of(targets[i], CopyFailure(results[i]["node"], outcome))
+                continue
             hits.extend(outcome["hits"])
         return hits
 
     def _render(
         self,
-        targets: Sequence[ShardTarget],
-        failures: Mapping[int, ElasticsearchError],
+        targets: Sequence[ShardIterator],
+        failures: Mapping[int, ShardSearchFailure],
         hits: list[dict[str, Any]],
         total: int,
         request: SearchRequest,
@@ -202,7 +247,7 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
             "failed": len(failures),
         }
         if failures:
-            shards["failures"] = [shard_failure(targets[i], failures[i]) for i in sorted(failures)]
+            shards["failures"] = [failures[i].to_dict() for i in sorted(failures)]
         hits_body: dict[str, Any] = {}
         rendered_total = render_hits_total(total, request.track_total_hits, request.rest_total_hits_as_int)
         if rendered_total is not None:
@@ -221,29 +266,41 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
             "hits": hits_body,
         }
 
-    def _raise_all_failed(
-        self, phase: str, targets: Sequence[ShardTarget], failures: Mapping[int, ElasticsearchError]
-    ) -> None:
-        first = failures[min(failures)] if failures else None
+    def _raise_all_failed(self, phase: str, failures: Mapping[int, ShardSearchFailure]) -> None:
+        first = failures[min(failures)].error if failures else None
         error = SearchPhaseExecutionError(
-            phase, "all shards failed", [shard_failure(targets[i], failures[i]) for i in sorted(failures)], first
+            phase, "all shards failed", [failures[i].to_dict() for i in sorted(failures)], first
         )
         if first is not None and first.status < 500:
             error.status = first.status
         raise error
 
     async def _call(
-        self, parent: Task, node: DiscoveryNode, action: str, request: pb.ShardSearchRequest
+        self, parent: Task, node: DiscoveryNode, action: str, request: pb.ShardSearchRequest, work: float
+    ) -> dict[str, Any]:
+        """One shard request, counted as an outstanding child of `parent` so a cancellation bans it there; it may
+        take its simulated `work` (seconds) plus the default per-node timeout.
+
+        Raises:
+            ElasticsearchError: the shard's failure, or the transport's in reaching it.
+        """
+        default = self.cluster.node_request_timeout
+        timeout = default.seconds + work if default is not None else None
+        with self.task_manager.child_request(parent, node.id):
+            response = await self.transport.send_request(node, action, request, parent=parent, timeout=timeout)
+        result: dict[str, Any] = json.loads(response.result_json)
+        return result
+
+    async def _try_call(
+        self, parent: Task, node: DiscoveryNode, action: str, request: pb.ShardSearchRequest, work: float
     ) -> ShardOutcome:
-        """One shard request, counted as an outstanding child of `parent` so a cancellation bans it there."""
+        """`_call`, with its failure as the outcome."""
         try:
-            with self.task_manager.child_request(parent, node.id):
-                response = await self.transport.send_request(node, action, request, parent=parent)
+            return await self._call(parent, node, action, request, work)
         except ElasticsearchError as e:
             return e
-        return json.loads(response.result_json)
 
-    def _spawn(self, coro: Coroutine[Any, Any, ShardOutcome]) -> asyncio.Future[ShardOutcome]:
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         """Shard requests outlive a cancelled coordinator: they end when their tasks notice the ban."""
         return self._shard_calls.spawn(coro)
 
@@ -258,36 +315,22 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
         super().__init__(services)
         self._round_robin = itertools.count()
 
-    def targets(self, request: SearchRequest) -> list[ShardTarget]:
-        """Every shard of the requested indices with the copy that serves it (ES `OperationRouting#searchShards`).
+    def shard_iterators(self, state: ClusterState, request: SearchRequest) -> list[ShardIterator]:
+        """Every shard of the requested indices with its copies in the order to try them (ES
+        `OperationRouting#searchShards`).
 
-        Each search takes the next turn of a round-robin over the active copies of every shard, primary first, so a
-        balanced index is searched on all its nodes (`_local`/`_only_local` prefer this node; any other preference
-        string picks the same copy every time).
+        Each search takes the next turn of a round-robin over the active copies of every shard, so a balanced index
+        is searched on all its nodes; a `preference` orders them as `node.data.shard_iterator` says.
         """
-        state = self.cluster.state()
         metadata = routing_view(state.metadata, set(state.nodes))
         indices = indices_of(metadata)
         names = resolve_indices(request.indices, indices, request.options)
-        targets = []
         turn = next(self._round_robin)
-        for name in names:
-            index = indices[name]
-            for shard, copies in enumerate(copies_of(metadata, name)):
-                active = [c.node for c in copies if c.active and c.node in state.nodes]  # primary first
-                targets.append(ShardTarget(name, index.uuid, shard, self._choose(active, request.preference, turn)))
-        return targets
-
-    def _choose(self, nodes: Sequence[str | None], preference: str | None, turn: int) -> str | None:
-        if not nodes:
-            return None
-        if preference in ("_local", "_only_local", "_prefer_nodes:" + self.local_node.id):
-            if self.local_node.id in nodes:
-                return self.local_node.id
-            return None if preference == "_only_local" else nodes[0]
-        if preference is not None and not preference.startswith("_"):
-            return nodes[sum(preference.encode()) % len(nodes)]
-        return nodes[turn % len(nodes)]
+        return [
+            shard_iterator(state, indices[name], shard, copies, request.preference, self.local_node.id, turn)
+            for name in names
+            for shard, copies in enumerate(copies_of(metadata, name))
+        ]
 
     async def execute(self, task: Task, request: SearchRequest) -> dict[str, Any]:
         """Runs a search in `task` (the `indices:data/read/search` task); returns ES's response body.
@@ -304,37 +347,38 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
                 f"was [{request.from_ + request.size}]. See the scroll api for a more efficient way to request large "
                 "data sets. This limit can be set by changing the [index.max_result_window] index level setting."
             )
-        targets = self.targets(request)
         state = self.cluster.state()
+        targets = self.shard_iterators(state, request)
         single = len(targets) == 1 and not request.scroll_millis
         keep_alive = request.scroll_millis
-        calls: dict[int, asyncio.Future[ShardOutcome]] = {}
-        failures: dict[int, ElasticsearchError] = {}
+        calls: dict[int, asyncio.Future[CopyAnswer[dict[str, Any]] | CopyFailure]] = {}
         for i, target in enumerate(targets):
-            node = state.nodes.get(target.node_id) if target.node_id is not None else None
-            if node is None:
-                failures[i] = NoShardAvailableActionError(None)  # type: ignore[arg-type]  # ES renders "reason": null
-                continue
             shard_request = self._query_request(target, request, keep_alive, single)
-            calls[i] = self._spawn(self._call(task, node, SEARCH_QUERY, shard_request))
+            costs = self.cluster.costs()
+            work = costs.shard_query + (costs.shard_fetch if single else 0.0)
+            query = functools.partial(self._call, task, action=SEARCH_QUERY, request=shard_request, work=work)
+            calls[i] = self._spawn(try_copies(target, state, query))
         await task.wait_unless_cancelled(calls.values())
         results: dict[int, dict[str, Any]] = {}
+        failures: dict[int, ShardSearchFailure] = {}
         for i, call in calls.items():
             outcome = call.result()
-            if isinstance(outcome, ElasticsearchError):
-                failures[i] = outcome
+            if isinstance(outcome, CopyFailure):
+                failures[i] = ShardSearchFailure.of(targets[i], outcome)
             else:
-                results[i] = outcome
+                results[i] = outcome.response
         if targets and not results:
-            self._raise_all_failed("query", targets, failures)
+            self._raise_all_failed("query", failures)
         total = sum(r["total"] for r in results.values())
         hits: list[dict[str, Any]] = []
         contexts: list[tuple[str, str, str, str, int]] = []
         if single and results:
             hits = next(iter(results.values())).get("hits", [])
         else:
-            selected = self._select_page(targets, results, request.from_, request.size)
-            hits = await self._fetch_phase(task, state, targets, results, selected, scroll=bool(keep_alive))
+            selected = self._select_page(results, request.from_, request.size)
+            hits = await self._fetch_phase(task, state, targets, results, selected, failures, scroll=bool(keep_alive))
+            if targets and len(failures) == len(targets):
+                self._raise_all_failed("fetch", failures)
             if keep_alive:
                 contexts = [
                     (results[i]["node"], results[i]["context_id"], targets[i].index, targets[i].uuid, targets[i].shard)
@@ -348,7 +392,7 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
         return body
 
     def _query_request(
-        self, target: ShardTarget, request: SearchRequest, keep_alive: int, single: bool
+        self, target: ShardIterator, request: SearchRequest, keep_alive: int, single: bool
     ) -> pb.ShardSearchRequest:
         message = pb.ShardSearchRequest(
             index=target.index, index_uuid=target.uuid, shard=target.shard, size=request.size,
@@ -377,31 +421,35 @@ class SearchScrollAction(_SearchCoordinator[SearchScrollRequest]):
         scroll_id, keep_alive_millis, internal = request.scroll_id, request.keep_alive_millis, request.internal
         contexts, size = decode_scroll_id_with_size(scroll_id)
         state = self.cluster.state()
-        targets = [ShardTarget(index, uuid, shard, node_id) for node_id, _, index, uuid, shard in contexts]
+        # A scroll's contexts live on one copy each: a round has no other copy to turn to (ES
+        # `SearchScrollAsyncAction`), so a context whose node is gone or fails fails that shard for the round.
+        targets = [ShardIterator(index, uuid, shard, (node_id,)) for node_id, _, index, uuid, shard in contexts]
         calls: dict[int, asyncio.Future[ShardOutcome]] = {}
-        failures: dict[int, ElasticsearchError] = {}
+        failures: dict[int, ShardSearchFailure] = {}
         for i, (node_id, context_id, index, uuid, shard) in enumerate(contexts):
             node = state.nodes.get(node_id)
             if node is None:
-                failures[i] = ShardNotFoundError(index, uuid, shard)
+                failures[i] = ShardSearchFailure(IllegalStateError(f"node [{node_id}] is not available"))
                 continue
             round_request = pb.ShardSearchRequest(
                 index=index, index_uuid=uuid, shard=shard, context_id=context_id, size=size,
                 keep_alive_millis=keep_alive_millis,
             )  # fmt: skip
-            calls[i] = self._spawn(self._call(task, node, SEARCH_QUERY_SCROLL, round_request))
+            calls[i] = self._spawn(
+                self._try_call(task, node, SEARCH_QUERY_SCROLL, round_request, self.cluster.costs().scroll_batch)
+            )
         await task.wait_unless_cancelled(calls.values())
         results: dict[int, dict[str, Any]] = {}
         for i, call in calls.items():
             outcome = call.result()
             if isinstance(outcome, ElasticsearchError):
-                failures[i] = outcome
+                failures[i] = ShardSearchFailure(outcome)
             else:
                 results[i] = {**outcome, "node": contexts[i][0], "context_id": contexts[i][1]}
         if contexts and not results:
-            self._raise_all_failed("query", targets, failures)
-        selected = self._select_page(targets, results, 0, size)
-        hits = await self._fetch_phase(task, state, targets, results, selected, scroll=True)
+            self._raise_all_failed("query", failures)
+        selected = self._select_page(results, 0, size)
+        hits = await self._fetch_phase(task, state, targets, results, selected, failures, scroll=True)
         total = sum(r["total"] for r in results.values())
         body: dict[str, Any] = {"_scroll_id": scroll_id}
         body.update(self._render(targets, failures, hits, total, SearchRequest(internal=internal), started))
@@ -422,7 +470,7 @@ class ClearScrollAction(_SearchCoordinator[ClearScrollRequest]):
                 node = state.nodes.get(node_id)
                 if node is not None:
                     free = pb.ShardSearchRequest(index=index, shard=shard, context_id=context_id)
-                    calls.append(self._spawn(self._call(task, node, SEARCH_FREE_CONTEXT_SCROLL, free)))
+                    calls.append(self._spawn(self._try_call(task, node, SEARCH_FREE_CONTEXT_SCROLL, free, 0.0)))
         outcomes = await asyncio.gather(*calls)
         freed = sum(1 for o in outcomes if not isinstance(o, ElasticsearchError) and o.get("freed"))
         return {"succeeded": True, "num_freed": freed}

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from node.cluster.state import ClusterState, DiscoveryNode
+from node.common.time_value import TimeValue
 from node.config import NodeConfig
 from node.coordination import Coordinator
 from node.data.cluster_settings import SimCosts
@@ -32,6 +33,7 @@ class ClusterService:
     def __init__(self, config: NodeConfig, transport: TransportService, store: NodeStore) -> None:
         self.local_node: DiscoveryNode = transport.local_node
         self.cluster_name = config.cluster_name
+        self._node_request_timeout_ms = config.node_request_timeout_ms
         self._appliers: list[StateApplier] = []
         self._costs: tuple[int, SimCosts] | None = None
         self.coordinator = Coordinator(config, self.local_node, transport, store, self._apply)
@@ -45,6 +47,13 @@ class ClusterService:
     @property
     def is_master(self) -> bool:
         return self.coordinator.is_master
+
+    @property
+    def node_request_timeout(self) -> TimeValue | None:
+        """How long a fan-out waits for each node when its request sets no timeout (`--node-request-timeout`);
+        None: until the node answers or leaves the cluster, as ES's fan-outs wait."""
+        millis = self._node_request_timeout_ms
+        return None if millis < 0 else TimeValue.of_millis(millis)
 
     def costs(self) -> SimCosts:
         """The simulated costs of the applied `sim.*` cluster settings (parsed once per applied state)."""

@@ -12,7 +12,8 @@ index, with `_id` `"<node id>:<task id>"`, one primary and `auto_expand_replicas
    before the write counts as done — so a result outlives the node that ran the task.
 
 A lookup (`lookup`) reads the local table, then asks every other node in the cluster
-(`internal:sim/tasks/get_result`); the first hit wins and unreachable nodes are skipped.
+(`internal:sim/tasks/get_result`); the first hit wins, and nodes that fail or do not answer within the default
+per-node timeout (`--node-request-timeout`) are skipped.
 """
 
 from __future__ import annotations
@@ -56,10 +57,9 @@ TASKS_INDEX_SETTINGS: Mapping[str, str] = {
     "index.priority": "2147483647",
     "index.hidden": "true",
 }
-# ES's master and replication requests default to 30s; a peer that does not answer a lookup in time is skipped.
+# ES's master and replication requests default to 30s.
 MASTER_TIMEOUT_S = 30.0
 REPLICATION_TIMEOUT_S = 30.0
-LOOKUP_TIMEOUT_S = 5.0
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS task_results (task_id TEXT PRIMARY KEY, document TEXT NOT NULL)"
 
@@ -194,6 +194,8 @@ class TaskResultsService:
         self._cluster_state = cluster.state
         self._local_node_id = transport.local_node.id
         self._submit_state_update = cluster.submit_state_update
+        lookup_timeout = cluster.node_request_timeout
+        self._lookup_timeout_s = lookup_timeout.seconds if lookup_timeout is not None else None
         self._create_index_lock = asyncio.Lock()
         # The create-index request reuses the store messages: `task_id` names the result that needs the index.
         transport.register_action(
@@ -254,7 +256,7 @@ class TaskResultsService:
         request = pb.GetStoredResultRequest(task_id=key)
         try:
             response = await self._transport.send_request(
-                node, GET_STORED_TASK_RESULT, request, parent=parent, timeout=LOOKUP_TIMEOUT_S
+                node, GET_STORED_TASK_RESULT, request, parent=parent, timeout=self._lookup_timeout_s
             )
         except ElasticsearchError as e:  # an unreachable node is skipped: a replica elsewhere may still answer
             log.debug("skipping [%s] while looking up the result of [%s]: %s", node.name, key, e)

@@ -4,6 +4,10 @@ Every action is registered once with `register_action`. Sending a request to ano
 long-lived `grpc.aio` channel per peer and registers a `transport` task on the receiver; sending one to the local
 node runs the same handler in-process and registers a `direct` task. Either way the receiving side registers
 exactly one task, runs the handler and unregisters it in `finally`, so no handler can forget it.
+
+A handler whose task is not cancellable (a write's `[s][p]` and `[s][r]`, a shard-state report, a stored-result
+read) runs to its end even when the sender stops waiting — its call cancelled, timed out or its node gone — as ES's
+handlers do: closing a channel cancels only cancellable tasks. Only stopping the node interrupts it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import grpc
 from google.protobuf.message import Message
 
 from node.cluster.state import DiscoveryNode
-from node.common.background import BackgroundTasks
+from node.common.background import BackgroundTasks, UnstoppableWork
 from node.errors import (
     ElasticsearchError,
     NodeDisconnectedError,
@@ -138,6 +142,7 @@ class TransportService:
         self._disconnected: set[grpc.aio.UnaryUnaryCall] = set()
         self._request_ids = itertools.count(1)
         self._closing = BackgroundTasks("transport", log)
+        self._unstoppable = UnstoppableWork()
         pb_grpc.add_TransportServicer_to_server(_Servicer(self), self._server)
 
     # ---- registry ---------------------------------------------------------------------------------------
@@ -170,6 +175,7 @@ class TransportService:
 
     async def stop(self, grace: float = 0.5) -> None:
         await self._server.stop(grace)
+        await self._unstoppable.close()
         await self._closing.join()
         for channel in list(self._channels.values()):
             await channel.close()
@@ -314,10 +320,16 @@ class TransportService:
             headers=headers,
             cancellable=handler.is_cancellable(request),
         )
-        try:
-            return await handler.handler(task, request)
-        finally:
-            self.task_manager.unregister(task)
+
+        async def run() -> Any:
+            try:
+                return await handler.handler(task, request)
+            finally:
+                self.task_manager.unregister(task)
+
+        if task.cancellable:
+            return await run()
+        return await self._unstoppable.run(run(), name=f"{handler.action}[{task.id}]")
 
     async def handle_envelope(self, envelope: pb.TransportRequest) -> pb.TransportResponse:
         handler = self._handlers.get(envelope.action)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 
 from aiohttp import web
 
@@ -92,31 +91,35 @@ async def cat_nodes(request: web.Request) -> web.Response:
     loads = os.getloadavg()
     now_ms = time.time_ns() // 1_000_000
     for discovered in state.nodes_sorted():
-        info: dict[str, Any] = result.infos.get(discovered.id, {})
-        process = info.get("process", {})
-        rss = int(process.get("resident_memory_in_bytes", 0))
-        started = int(process.get("start_time_in_millis", now_ms))
-        table.rows.append(
-            {
-                "id": discovered.id if full_id else discovered.id[:4],
-                "pid": process.get("id"),
-                "ip": discovered.ip,
-                "port": discovered.transport_port,
-                "http_address": discovered.http_address,
-                "version": discovered.version,
-                "heap.percent": _percent(rss, total),
-                "ram.percent": _percent(used, total),
-                "ram.max": f"{total / 2**30:.1f}gb",
-                "cpu": min(100, round(100 * loads[0] / (os.cpu_count() or 1))),
-                "load_1m": f"{loads[0]:.2f}",
-                "load_5m": f"{loads[1]:.2f}",
-                "load_15m": f"{loads[2]:.2f}",
-                "uptime": _uptime(now_ms - started),
-                "node.role": abbreviate_roles(discovered.roles),
-                "master": "*" if discovered.id == state.master_node_id else "-",
-                "name": discovered.name,
-            }
-        )
+        row: dict[str, Cell] = {
+            "id": discovered.id if full_id else discovered.id[:4],
+            "ip": discovered.ip,
+            "port": discovered.transport_port,
+            "version": discovered.version,
+            "node.role": abbreviate_roles(discovered.roles),
+            "master": "*" if discovered.id == state.master_node_id else "-",
+            "name": discovered.name,
+        }
+        info = result.infos.get(discovered.id)
+        if info is not None:  # ES leaves the cells of a node that did not answer (a node failure) empty
+            process = info.get("process", {})
+            rss = int(process.get("resident_memory_in_bytes", 0))
+            started = int(process.get("start_time_in_millis", now_ms))
+            row.update(
+                {
+                    "pid": process.get("id"),
+                    "http_address": discovered.http_address,
+                    "heap.percent": _percent(rss, total),
+                    "ram.percent": _percent(used, total),
+                    "ram.max": f"{total / 2**30:.1f}gb",
+                    "cpu": min(100, round(100 * loads[0] / (os.cpu_count() or 1))),
+                    "load_1m": f"{loads[0]:.2f}",
+                    "load_5m": f"{loads[1]:.2f}",
+                    "load_15m": f"{loads[2]:.2f}",
+                    "uptime": _uptime(now_ms - started),
+                }
+            )
+        table.rows.append(row)
     return cat_response(table, req.params, request.headers.get("Accept"))
 
 

@@ -131,13 +131,14 @@ async def _get(request: web.Request) -> tuple[int, dict[str, object]]:
     req = rest_request(request)
     p = req.params
     routing = p.str("routing")
+    preference = p.str("preference")
     p.consume(
-        "preference", "realtime", "refresh", "stored_fields", "_source", "_source_includes", "_source_excludes",
-        "version", "version_type",
+        "realtime", "refresh", "stored_fields", "_source", "_source_includes", "_source_excludes", "version",
+        "version_type",
     )  # fmt: skip
     p.check_unrecognized()
     index, doc_id = request.match_info["index"], request.match_info["id"]
-    body = await rest_client(request).execute(GetAction, GetRequest(index, doc_id, routing))
+    body = await rest_client(request).execute(GetAction, GetRequest(index, doc_id, routing, preference))
     return (200 if body["found"] else 404), body
 
 

@@ -77,6 +77,7 @@ def test_stored_config_round_trips_every_field(tmp_path: Path) -> None:
         fd_retries=5,
         election_delay_ms=7,
         publish_timeout_ms=8000,
+        node_request_timeout_ms=-1,
     )
     assert config_from_json(json.loads(json.dumps(config_to_json(config)))) == config
 
@@ -229,6 +230,19 @@ def test_later_starts_do_not_bootstrap_and_detached_nodes_ignore_stdin(tmp_path:
     assert launch.watch_stdin is False
     assert "--no-watch-stdin" in launch.to_argv()
     assert "--initial-master-nodes" not in launch.to_argv()
+
+
+def test_the_node_request_timeout_reaches_the_node_process_and_minus_one_means_none(tmp_path: Path) -> None:
+    configs = new_node_configs(
+        ClusterHome(tmp_path), 1, cluster_name="c", http_port=0, transport_port=0,
+        node_defaults={"node_request_timeout_ms": 2500},
+    )  # fmt: skip
+    argv = configs[0].to_argv()
+    assert argv[argv.index("--node-request-timeout") + 1] == "2500ms"
+    unbounded = configs[0].with_changes(node_request_timeout_ms=-1).to_argv()
+    assert unbounded[unbounded.index("--node-request-timeout") + 1] == "-1"
+    with pytest.raises(ValueError, match="node request timeout"):
+        configs[0].with_changes(node_request_timeout_ms=0)
 
 
 def test_ephemeral_nodes_are_seeded_with_the_first_nodes_real_address(tmp_path: Path) -> None:

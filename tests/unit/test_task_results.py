@@ -269,6 +269,8 @@ class _OneNodeCluster:
         )
         self.service = TaskResultsService(self.store, transport, self)  # type: ignore[arg-type]
 
+    node_request_timeout = TimeValue.of_millis(10_000)
+
     def state(self) -> ClusterState:  # the `ClusterService` API the results service uses
         return self.cluster_state
 

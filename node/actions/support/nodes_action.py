@@ -3,7 +3,12 @@
 The coordinating task resolves the target nodes, sends each one `<name>[n]` as its child (`direct` to itself,
 `transport` elsewhere), and builds the response from the nodes that answered and the `failed_node_exception`s of
 those that did not: a node missing from the cluster state, not answering within the per-node timeout, or failing.
-A partial failure is never a failure of the whole request. When the coordinating task is cancelled, it fails at once
+A partial failure is never a failure of the whole request.
+
+The per-node timeout is the request's `timeout` (ES `BaseNodesRequest#timeout`); without one, the node's
+`--node-request-timeout` (10s by default). ES has no such default — its fan-outs wait until fault detection removes
+a node that does not answer (elastic/elasticsearch#50641) — so a paused node would hold every `_cat/nodes` for as
+long as fault detection takes; the default bounds that wait, and `-1` restores ES's unbounded one. When the coordinating task is cancelled, it fails at once
 with `task_cancelled_exception` and leaves the `[n]` children to the bans (ES `CancellableFanOut`).
 """
 
@@ -139,9 +144,10 @@ class TransportNodesAction(TransportAction[Request, Response], Generic[Request, 
         return resolve_nodes(state, self.local_node.id, getattr(request, "nodes", ()))
 
     def node_timeout(self, request: Request) -> TimeValue | None:
-        """How long each node may take (ES `BaseNodesRequest#timeout`); None: no bound."""
+        """How long each node may take: the request's `timeout` (ES `BaseNodesRequest#timeout`), else the node's
+        default per-node timeout; None: no bound."""
         timeout: TimeValue | None = getattr(request, "timeout", None)
-        return timeout
+        return timeout if timeout is not None else self.cluster.node_request_timeout
 
     def node_description(self, request: NodeRequest) -> str:
         return ""
