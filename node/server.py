@@ -27,6 +27,7 @@ from node.actions.test_tasks import TestTasksAction
 from node.config import NodeConfig, PortRange
 from node.coordination import Coordinator
 from node.coordination.state import ClusterState, DiscoveryNode
+from node.data.json_body import allow_nesting_depth
 from node.data.plane import DataPlane
 from node.logs import setup_logging
 from node.storage.store import NodeStore, new_node_id
@@ -189,6 +190,7 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 async def run_node(config: NodeConfig) -> int:
     """Runs a node until told to stop; returns the process exit code."""
+    allow_nesting_depth()  # cluster state and task results may carry any document a body was allowed to hold
     try:
         node = Node(config)
     except OSError as e:

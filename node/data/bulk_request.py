@@ -6,7 +6,8 @@ for `delete`, a source line. Errors are ES's, word for word:
 - the last line must end with a newline: `The bulk request must be terminated by a newline [\\n]`;
 - an action line that is not `{"<action>": {...}}`: `Malformed action/metadata line [N], expected ...`;
 - an unknown metadata field: `Action/metadata line [N] contains an unknown parameter [x]`;
-- invalid JSON: `x_content_parse_exception` (see `node.data.json_body`);
+- invalid JSON, invalid UTF-8 or a Jackson stream constraint: `x_content_parse_exception` (see
+  `node.data.json_body`); in a source line only that item fails, as ES fails it while parsing the document;
 - then validation, all problems numbered: `Validation Failed: 1: index is missing;2: ...`, and
   `Validation Failed: 1: no requests added;` when there is nothing to do.
 
@@ -16,13 +17,12 @@ create the document. Sources are checked for being JSON objects and then dropped
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from node.data.errors import XContentParseError
-from node.data.json_body import jackson_error
+from node.data.json_body import decode_utf8, read_json
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 
 __all__ = ["ACTIONS", "BulkItem", "describe_bulk", "parse_bulk", "source_error", "validate_bulk"]
@@ -85,16 +85,12 @@ def _token(value: Any) -> str:
     return "VALUE_NUMBER"
 
 
-def _parse_action_line(text: str, line: int) -> tuple[str, Mapping[str, Any]] | None:
+def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] | None:
     """The action and its metadata, or None for a blank line."""
-    if not text.strip():
+    if not raw.strip():
         return None
-    decoder = json.JSONDecoder()
-    start = len(text) - len(text.lstrip())
-    try:
-        value, end = decoder.raw_decode(text, start)
-    except json.JSONDecodeError as e:
-        raise jackson_error(text, e) from None
+    text = decode_utf8(raw)
+    value, end = read_json(text, raw=raw)
     prefix = f"Malformed action/metadata line [{line}]"
     if not isinstance(value, dict):
         raise IllegalArgumentError(f"{prefix}, expected START_OBJECT but found [{_token(value)}]")
@@ -133,12 +129,12 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def source_error(text: str) -> str | None:
+def source_error(source: str | bytes) -> str | None:
     """Why a source line cannot be indexed (ES fails such an item with a `document_parsing_exception`)."""
     try:
-        value = json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))[0]
-    except json.JSONDecodeError as e:
-        return jackson_error(text, e).reason
+        value = read_json(decode_utf8(source) if isinstance(source, bytes) else source)[0]
+    except XContentParseError as e:
+        return e.reason
     if not isinstance(value, dict):
         return f"[1:1] failed to parse: root must be an object, found [{_token(value)}]"
     return None
@@ -151,9 +147,8 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         IllegalArgumentError: a malformed action line or a missing final newline (400).
         XContentParseError: an action line that is not JSON (400).
     """
-    text = body.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if lines[-1] != "":
+    lines = body.split(b"\n")
+    if lines[-1] != b"":
         raise IllegalArgumentError("The bulk request must be terminated by a newline [\\n]")
     lines.pop()
     items: list[BulkItem] = []
@@ -172,15 +167,16 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
             continue
         if number >= len(lines):
             break  # ES drops an action whose source line never came
-        source = lines[number].rstrip("\r")
+        raw_source = lines[number].rstrip(b"\r")
         number += 1
         op_type = _text(metadata.get("op_type"))
         if action == "index" and op_type == "create":
             action = "create"
         if action == "update":
-            items.append(_update_item(source, index, doc_id, routing))
+            items.append(_update_item(decode_utf8(raw_source), index, doc_id, routing))
             continue
-        problem = source_error(source) if source.strip() else "failed to parse, document is empty"
+        problem = source_error(raw_source) if raw_source.strip() else "failed to parse, document is empty"
+        source = raw_source.decode("utf-8", errors="replace")  # the description only
         items.append(BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source))
     return items
 
@@ -192,10 +188,7 @@ def _update_item(source: str, index: str | None, doc_id: str | None, routing: st
     """ES parses an update's body while parsing the bulk (`UpdateRequest#fromXContent`): its errors fail it all."""
     body: Mapping[str, Any] = {}
     if source.strip():
-        try:
-            body = json.JSONDecoder().raw_decode(source, len(source) - len(source.lstrip()))[0]
-        except json.JSONDecodeError as e:
-            raise jackson_error(source, e) from None
+        body = read_json(source)[0]
         if not isinstance(body, dict):
             raise XContentParseError(1, 1, f"[UpdateRequest] Expected START_OBJECT but was: {_token(body)}")
         for field in body:
