@@ -3,6 +3,10 @@
 - errors are rendered in ES's format by one middleware, never as a traceback;
 - a wrong method is a 405 with `Allow`, an unknown path a 400 `no handler found`;
 - every response carries `X-elastic-product: Elasticsearch`, and echoes `X-Opaque-Id`.
+
+Rendering an error can itself fail (a response parameter that cannot be parsed, a bug in a renderer): the error is
+then written without response parameters, as ES answers a request whose channel it could not build, and a failure
+of that is answered by `last_resort_response`, which cannot fail. No request ever reaches aiohttp's plain-text 500.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from aiohttp import web
 
 from node.errors import ElasticsearchError, PlainRestError
 from rest.app_keys import NODE, REST_REQUEST
-from rest.context import RestRequest
+from rest.context import RestRequest, netty_text
 from rest.handlers import (
     cancel,
     cat,
@@ -120,7 +124,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
 
 
 def _uri(request: web.Request) -> str:
-    return request.raw_path
+    return netty_text(request.raw_path)
 
 
 def _plain(message: str, status: int, headers: dict[str, str] | None = None) -> web.Response:
@@ -129,11 +133,34 @@ def _plain(message: str, status: int, headers: dict[str, str] | None = None) -> 
 
 
 def _error_response(request: web.Request, error: ElasticsearchError) -> web.Response:
+    """`error` as ES renders it, honouring the response parameters when the request got that far."""
     es_request = request.get(REST_REQUEST)
     if isinstance(es_request, RestRequest):
-        return es_request.respond(error.to_response_body(), status=error.status)
+        try:
+            return es_request.respond(error.to_response_body(), status=error.status)
+        except Exception:  # a response parameter or a renderer failed: answer without them, and log the bug
+            log.exception("failed to render [%s] with the response parameters of %s", error.es_type, _uri(request))
     body = json.dumps(error.to_response_body(), separators=(",", ":")).encode()
     return web.Response(body=body, status=error.status, headers={"Content-Type": "application/json"})
+
+
+_LAST_RESORT_BODY = (
+    b'{"error":{"root_cause":[{"type":"exception","reason":"internal error"}],"type":"exception",'
+    b'"reason":"internal error"},"status":500}'
+)
+
+
+def last_resort_response(error: BaseException) -> web.Response:
+    """ES's 500 for a failure nothing else could render: `exception` with the failure's own text when it has one.
+
+    Built from plain strings and `json.dumps` with ASCII escapes, so that it cannot fail in turn.
+    """
+    try:
+        body = ElasticsearchError(f"{type(error).__name__}: {error}").to_response_body()
+        data = json.dumps(body, separators=(",", ":")).encode("ascii")
+    except Exception:  # noqa: BLE001 - even the failure's own text cannot be read
+        data = _LAST_RESORT_BODY
+    return web.Response(body=data, status=500, headers={"Content-Type": "application/json"})
 
 
 def _method_not_allowed(request: web.Request, allowed: set[str]) -> web.Response:
@@ -145,27 +172,35 @@ def _method_not_allowed(request: web.Request, allowed: set[str]) -> web.Response
     return _plain(message, 405, {"Allow": allow})
 
 
-@web.middleware
-async def es_conventions(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         try:
             request[REST_REQUEST] = RestRequest.from_http(request)
-            response = await handler(request)
+            return await handler(request)
         except web.HTTPMethodNotAllowed as e:
-            response = _method_not_allowed(request, set(e.allowed_methods))
+            return _method_not_allowed(request, set(e.allowed_methods))
         except web.HTTPNotFound:
-            response = _plain(f"no handler found for uri [{_uri(request)}] and method [{request.method}]", 400)
+            return _plain(f"no handler found for uri [{_uri(request)}] and method [{request.method}]", 400)
         except ElasticsearchError as e:
-            response = _error_response(request, e)
+            return _error_response(request, e)
         except PlainRestError as e:
-            response = _plain(e.message, e.status, e.headers)
+            return _plain(e.message, e.status, e.headers)
     except Exception as e:  # a bug: ES-shaped 500 for the client, the traceback only in the node log
-        log.exception("unexpected failure serving %s %s", request.method, request.raw_path)
-        response = _error_response(request, ElasticsearchError(f"{type(e).__name__}: {e}"))
+        log.exception("unexpected failure serving %s %s", request.method, _uri(request))
+        return _error_response(request, ElasticsearchError(f"{type(e).__name__}: {e}"))
+
+
+@web.middleware
+async def es_conventions(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await _dispatch(request, handler)
+    except Exception as e:  # rendering the 500 of a bug failed too
+        log.exception("failed to answer %s %s", request.method, _uri(request))
+        response = last_resort_response(e)
     response.headers["X-elastic-product"] = "Elasticsearch"
     opaque_id = request.headers.get("X-Opaque-Id")
     if opaque_id is not None:
-        response.headers["X-Opaque-Id"] = opaque_id
+        response.headers["X-Opaque-Id"] = netty_text(opaque_id)
     return response
 
 
