@@ -11,6 +11,7 @@ import click
 from node.config import (
     DEFAULT_VERSION,
     NodeConfig,
+    parse_byte_size,
     parse_duration_ms,
     parse_port_range,
     parse_seed_hosts,
@@ -45,6 +46,9 @@ def _convert(parse, value: str, param: click.Parameter | None, ctx: click.Contex
 @click.option("--fd-retries", default=3, show_default=True, type=int, help="Failed checks before a node is out.")
 @click.option("--election-delay", default="100ms", show_default=True, help="Upper bound of the election jitter.")
 @click.option("--publish-timeout", default="30s", show_default=True, help="Cluster-state publication timeout.")
+@click.option("--http-max-content-length", default="100mb", show_default=True, help="Larger bodies get 413.")
+@click.option("--http-read-timeout", default="30s", show_default=True, help="Close connections silent this long.")
+@click.option("--inflight-requests-limit", default="256mb", show_default=True, help="Request bytes breaker limit.")
 def main(
     name: str,
     data_dir: Path,
@@ -64,6 +68,9 @@ def main(
     fd_retries: int,
     election_delay: str,
     publish_timeout: str,
+    http_max_content_length: str,
+    http_read_timeout: str,
+    inflight_requests_limit: str,
 ) -> None:
     """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop."""
     attributes = []
@@ -92,6 +99,9 @@ def main(
             fd_retries=fd_retries,
             election_delay_ms=_convert(parse_duration_ms, election_delay, None, None),
             publish_timeout_ms=_convert(parse_duration_ms, publish_timeout, None, None),
+            http_max_content_length=_convert(parse_byte_size, http_max_content_length, None, None),
+            http_read_timeout_ms=_convert(parse_duration_ms, http_read_timeout, None, None),
+            inflight_requests_limit=_convert(parse_byte_size, inflight_requests_limit, None, None),
         )
     except ValueError as e:
         raise click.UsageError(str(e)) from None

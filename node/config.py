@@ -2,8 +2,8 @@
 
 `NodeConfig` is built once from command-line flags (`node.cli`) and passed explicitly to every component that needs
 a slice of it. The launcher (`cluster.launcher`) builds the same dataclass and turns it back into flags with
-`to_argv`, so the two can never drift apart. Failure-detection intervals and timeouts are ordinary fields so tests
-can shrink them.
+`to_argv`, so the two can never drift apart. Failure-detection intervals, timeouts and HTTP limits are ordinary
+fields so tests can shrink them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ __all__ = [
     "KNOWN_ROLES",
     "NodeConfig",
     "PortRange",
+    "parse_byte_size",
     "parse_duration_ms",
     "parse_port_range",
     "parse_seed_hosts",
@@ -98,6 +99,26 @@ def parse_duration_ms(text: str) -> int:
     raise ValueError(f"invalid duration [{text}]: expected a number with one of ms, s, m, h")
 
 
+_BYTE_UNITS = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
+
+
+def parse_byte_size(text: str) -> int:
+    """Parses a byte size the way ES `ByteSizeValue` reads whole values (`100mb`, `512kb`, `1gb`, `0b`)."""
+    value = text.strip().lower()
+    for unit in ("pb", "tb", "gb", "mb", "kb", "b"):
+        if value.endswith(unit) and value[: -len(unit)].strip().isdigit():
+            return int(value[: -len(unit)]) * _BYTE_UNITS[unit]
+    raise ValueError(f"invalid byte size [{text}]: expected a whole number with one of b, kb, mb, gb, tb, pb")
+
+
+def _byte_size_flag(size: int) -> str:
+    """The largest unit that writes `size` exactly, so that `parse_byte_size` reads back the same value."""
+    for unit in ("pb", "tb", "gb", "mb", "kb"):
+        if size and size % _BYTE_UNITS[unit] == 0:
+            return f"{size // _BYTE_UNITS[unit]}{unit}"
+    return f"{size}b"
+
+
 @dataclass(frozen=True, slots=True)
 class NodeConfig:
     """Everything one node process needs to start.
@@ -113,6 +134,13 @@ class NodeConfig:
         watch_stdin: shut down when standard input reaches EOF, so nodes die with a foreground launcher.
         fd_interval_ms / fd_timeout_ms / fd_retries: leader and follower checks, as ES's
             `cluster.fault_detection.*` settings.
+        http_max_content_length: ES `http.max_content_length` (100mb): a larger body is answered 413.
+        http_read_timeout_ms: ES `http.read_timeout`: a connection that sends nothing for this long, idle or
+            half-way through a request, is closed. ES leaves it off (0) by default; simcluster closes idle and
+            slow clients after 30s, so a pile of silent connections cannot hold a node. 0 turns it off.
+        inflight_requests_limit: ES `network.breaker.inflight_requests.limit`, which defaults to the whole heap;
+            here 256mb stands in for a small node's heap. Request bodies are counted against it (twice, ES's
+            default overhead) while they are read and handled; a request that would pass it gets 429.
     """
 
     name: str
@@ -133,6 +161,9 @@ class NodeConfig:
     fd_retries: int = 3
     election_delay_ms: int = 100
     publish_timeout_ms: int = 30_000
+    http_max_content_length: int = 100 << 20
+    http_read_timeout_ms: int = 30_000
+    inflight_requests_limit: int = 256 << 20
     attributes_dict: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -148,6 +179,11 @@ class NodeConfig:
                 raise ValueError(f"{what} must be positive")
         if self.fd_retries < 1:
             raise ValueError("fd retries must be at least 1")
+        for value, what in ((self.http_max_content_length, "http max content length"),
+                            (self.http_read_timeout_ms, "http read timeout"),
+                            (self.inflight_requests_limit, "in-flight requests limit")):  # fmt: skip
+            if value < 0:
+                raise ValueError(f"{what} must not be negative")
 
     @property
     def is_master_eligible(self) -> bool:
@@ -176,6 +212,9 @@ class NodeConfig:
             "--fd-retries", str(self.fd_retries),
             "--election-delay", f"{self.election_delay_ms}ms",
             "--publish-timeout", f"{self.publish_timeout_ms}ms",
+            "--http-max-content-length", _byte_size_flag(self.http_max_content_length),
+            "--http-read-timeout", f"{self.http_read_timeout_ms}ms",
+            "--inflight-requests-limit", _byte_size_flag(self.inflight_requests_limit),
         ]  # fmt: skip
         if self.seed_hosts:
             argv += ["--seed-hosts", ",".join(self.seed_hosts)]

@@ -80,13 +80,10 @@ class Node:
     async def start(self) -> None:
         """Binds both servers, registers every action, then starts serving."""
         from rest.app import build_app  # the composition root is the one place node code reaches into rest
+        from rest.http_server import http_runner
 
         transport_port = self.transport.bind(self.config.host, _ports(self.config.transport_port))
-        # Header lines up to 64kb reach the handlers, so the task-header limit (16kb, ES http.max_header_size)
-        # answers as ES does instead of aiohttp's own 8kb parser limit.
-        self._runner = web.AppRunner(
-            build_app(self), access_log=None, handler_cancellation=True, max_field_size=65536, max_line_size=65536
-        )
+        self._runner = http_runner(build_app(self), self.config)
         await self._runner.setup()
         http_port = await _bind_http(self._runner, self.config.host, _ports(self.config.http_port))
         self.local_node = DiscoveryNode(

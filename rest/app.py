@@ -2,7 +2,10 @@
 
 - errors are rendered in ES's format by one middleware, never as a traceback;
 - a wrong method is a 405 with `Allow`, an unknown path a 400 `no handler found`;
-- every response carries `X-elastic-product: Elasticsearch`, and echoes `X-Opaque-Id`.
+- every response carries `X-elastic-product: Elasticsearch`, and echoes `X-Opaque-Id`;
+- a request body is read whole before the handler, under the node's limits (`rest.http_limits`): too large is a
+  bare 413 (checked before anything else, as ES's Netty pipeline does), too many bytes in flight a 429, a client
+  that stops sending is disconnected.
 
 Rendering an error can itself fail (a response parameter that cannot be parsed, a bug in a renderer): the error is
 then written without response parameters, as ES answers a request whose channel it could not build, and a failure
@@ -38,6 +41,19 @@ from rest.handlers import (
     sim,
     task_get,
     tasks,
+)
+from rest.http_limits import (
+    HTTP_LIMITS,
+    IN_FLIGHT_REQUESTS,
+    ContentTooLarge,
+    HttpLimits,
+    InFlightRequestsBreaker,
+    ReadTimedOut,
+    admitted_body,
+    check_content_length,
+    closed_connection,
+    expect_continue,
+    refuse_too_large,
 )
 
 if TYPE_CHECKING:
@@ -176,7 +192,10 @@ async def _dispatch(request: web.Request, handler: Handler) -> web.StreamRespons
     try:
         try:
             request[REST_REQUEST] = RestRequest.from_http(request)
-            return await handler(request)
+            if request.match_info.http_exception is not None:  # no route: nothing to read the body for
+                return await handler(request)
+            async with admitted_body(request):
+                return await handler(request)
         except web.HTTPMethodNotAllowed as e:
             return _method_not_allowed(request, set(e.allowed_methods))
         except web.HTTPNotFound:
@@ -185,6 +204,8 @@ async def _dispatch(request: web.Request, handler: Handler) -> web.StreamRespons
             return _error_response(request, e)
         except PlainRestError as e:
             return _plain(e.message, e.status, e.headers)
+    except (ContentTooLarge, ReadTimedOut):  # answered by the middleware, below ES's REST layer
+        raise
     except Exception as e:  # a bug: ES-shaped 500 for the client, the traceback only in the node log
         log.exception("unexpected failure serving %s %s", request.method, _uri(request))
         return _error_response(request, ElasticsearchError(f"{type(e).__name__}: {e}"))
@@ -193,7 +214,12 @@ async def _dispatch(request: web.Request, handler: Handler) -> web.StreamRespons
 @web.middleware
 async def es_conventions(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        check_content_length(request)
         response = await _dispatch(request, handler)
+    except ContentTooLarge:  # answered below ES's REST layer: no ES headers
+        return await refuse_too_large(request)
+    except ReadTimedOut:
+        return closed_connection(request)
     except Exception as e:  # rendering the 500 of a bug failed too
         log.exception("failed to answer %s %s", request.method, _uri(request))
         response = last_resort_response(e)
@@ -205,8 +231,11 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
 
 
 def build_app(node: Node) -> web.Application:
-    app = web.Application(middlewares=[es_conventions], client_max_size=100 * 1024 * 1024)
+    limits = HttpLimits.of(node.config)
+    app = web.Application(middlewares=[es_conventions], client_max_size=limits.max_content_length)
     app[NODE] = node
+    app[HTTP_LIMITS] = limits
+    app[IN_FLIGHT_REQUESTS] = InFlightRequestsBreaker(node.config.inflight_requests_limit)
     for method, path, handler in ROUTES:
-        app.router.add_route(method, path, handler)
+        app.router.add_route(method, path, handler, expect_handler=expect_continue)
     return app
