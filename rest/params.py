@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import ClassVar, Literal
 
-from node.errors import IllegalArgumentError
+from node.errors import IllegalArgumentError, NumberFormatError
 
 __all__ = [
     "GLOBAL_PARAMS",
@@ -47,6 +47,7 @@ _UNIT_NANOS: dict[str, int] = {
     "d": 86_400_000_000_000,
 }
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _JAVA_LONG = re.compile(r"[+-]?[0-9]+")
 # What Java's Double.parseDouble accepts once ES has lower-cased the text: decimal or hex, optional f/d suffix.
 _JAVA_DOUBLE = re.compile(
@@ -89,6 +90,12 @@ TimeValue.ZERO = TimeValue(0, "ms")
 TimeValue.MINUS_ONE = TimeValue(-1, "ms")
 
 
+def _fits(text: str, lowest: int, highest: int) -> bool:
+    """Whether `text` is a Java integer literal in the range; the length is checked first, so a number of any
+    size costs nothing (and never meets Python's limit on converting long digit strings)."""
+    return len(text) <= 21 and bool(_JAVA_LONG.fullmatch(text)) and lowest <= int(text) <= highest
+
+
 def _java_trim(text: str) -> str:
     return text.strip(_JAVA_WHITESPACE)
 
@@ -96,7 +103,7 @@ def _java_trim(text: str) -> str:
 def _parse_duration(original: str, normalized: str, suffix: str, setting_name: str) -> int:
     """Mirrors the private `TimeValue#parse`: a Java long, else tell a fraction from garbage."""
     number = _java_trim(normalized[: len(normalized) - len(suffix)])
-    if _JAVA_LONG.fullmatch(number) and _LONG_MIN <= int(number) <= _LONG_MAX:
+    if _fits(number, _LONG_MIN, _LONG_MAX):
         value = int(number)
         if value < -1:  # -1 is the magic "no timeout"; any other negative is rejected
             raise IllegalArgumentError(
@@ -307,6 +314,23 @@ class Params:
         if value == "false":
             return False
         raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
+
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
+        """ES `RestRequest#paramAsInt`: a Java int (`Integer#parseInt`: ASCII digits, an optional sign, in range).
+
+        Raises:
+            IllegalArgumentError: `Failed to parse int parameter [size] with value [x]`, caused by ES's
+                `number_format_exception`.
+        """
+        value = self.str(name)
+        if value is None:
+            return default
+        if not _fits(value, _INT_MIN, _INT_MAX):
+            raise IllegalArgumentError(
+                f"Failed to parse int parameter [{name}] with value [{value}]",
+                cause=NumberFormatError(f'For input string: "{value}"'),
+            )
+        return builtins.int(value)
 
     def time(self, name: builtins.str, default: TimeValue | None = None) -> TimeValue | None:
         """ES `RestRequest#paramAsTime`; the parameter name is the setting name in error messages."""

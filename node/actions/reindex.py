@@ -302,6 +302,9 @@ class ReindexAction:
             slices = await self._auto_slices(task, request)
         assert isinstance(slices, int)
         if slices > 1:
+            first = request.for_slice(0, slices)  # every slice's search meets the same shard limits
+            batch_size = first.batch_size or self.costs().reindex_batch_size
+            self._search.check_shard_limits(self._worker_search(first, batch_size))
             return await self._lead(task, request, slices)
         state = WorkerState(task, None, request.requests_per_second)
         self._states[task.id] = state
@@ -439,12 +442,16 @@ class ReindexAction:
                 await self._clear_scroll(task, scroll_id)
         return SliceResult(time.monotonic_ns() - started, False, state.status(), failures)
 
-    async def _initial_search(self, task: Task, request: BulkByScrollRequest, batch_size: int) -> dict[str, Any]:
-        search_request = SearchRequest(
+    @staticmethod
+    def _worker_search(request: BulkByScrollRequest, batch_size: int) -> SearchRequest:
+        return SearchRequest(
             indices=request.source, options=request.options, size=batch_size, track_total_hits=TRACK_ALL,
             source=request.search_source(batch_size), scroll_millis=request.scroll_millis,
             scroll_text=format_duration_nanos(request.scroll_millis * 1_000_000), slice=request.slice, internal=True,
         )  # fmt: skip
+
+    async def _initial_search(self, task: Task, request: BulkByScrollRequest, batch_size: int) -> dict[str, Any]:
+        search_request = self._worker_search(request, batch_size)
         async with self._child(task, SEARCH, search_request.description(), cancellable=True) as search_task:
             return await self._search.execute(search_task, search_request)
 

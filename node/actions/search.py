@@ -46,8 +46,11 @@ from node.data.index_resolver import resolve_indices
 from node.data.local_shards import LocalShards
 from node.data.search_contexts import SearchContexts
 from node.data.search_request import (
+    MAX_RESULT_WINDOW,
     SearchRequest,
     ShardTarget,
+    check_keep_alive,
+    check_shard_search,
     decode_scroll_id,
     encode_scroll_id,
     render_hits_total,
@@ -62,7 +65,6 @@ from node.transport.service import TransportService
 
 __all__ = ["MAX_RESULT_WINDOW", "SearchAction", "shard_failure"]
 
-MAX_RESULT_WINDOW = 10_000  # ES `index.max_result_window`
 ShardOutcome = dict[str, Any] | ElasticsearchError
 
 
@@ -168,12 +170,8 @@ class SearchAction:
             IndexNotFoundError, IllegalArgumentError: bad indices or page.
         """
         started = time.monotonic()
-        if request.from_ + request.size > MAX_RESULT_WINDOW and not request.scroll_millis:
-            raise IllegalArgumentError(
-                f"Result window is too large, from + size must be less than or equal to: [{MAX_RESULT_WINDOW}] but "
-                f"was [{request.from_ + request.size}]. See the scroll api for a more efficient way to request large "
-                "data sets. This limit can be set by changing the [index.max_result_window] index level setting."
-            )
+        if not request.scroll_millis:
+            check_shard_search(request.from_, request.size, 0, 0)  # the result window, before any shard is asked
         targets = self.targets(request)
         state = self._cluster_state()
         single = len(targets) == 1 and not request.scroll_millis
@@ -228,6 +226,21 @@ class SearchAction:
         if request.slice is not None:
             message.slice_id, message.slice_max = request.slice
         return message
+
+    def check_shard_limits(self, request: SearchRequest) -> None:
+        """Raises what every shard would answer `request` for its limits (`check_shard_search`), without asking
+        them: a reindex leader checks its slices' search this way before it starts thousands of slice workers.
+
+        Raises:
+            SearchPhaseExecutionError: `all shards failed`, each with the limit's `illegal_argument_exception`.
+        """
+        try:
+            slice_max = request.slice[1] if request.slice is not None else 0
+            check_shard_search(request.from_, request.size, request.scroll_millis, slice_max)
+        except IllegalArgumentError as e:
+            targets = self.targets(request)
+            if targets:
+                self._raise_all_failed("query", targets, dict.fromkeys(range(len(targets)), e))
 
     def _select_page(
         self, targets: Sequence[ShardTarget], results: Mapping[int, Mapping[str, Any]], offset: int, size: int
@@ -397,6 +410,7 @@ class SearchAction:
 
     async def _on_query(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         self._check_copy(request)
+        check_shard_search(getattr(request, "from"), request.size, request.keep_alive_millis, request.slice_max)
         costs = self.costs()
         await simulate(task, costs.shard_query, costs.check_interval)
         key = (request.index_uuid, request.shard)
@@ -429,6 +443,7 @@ class SearchAction:
         return _response(body)
 
     async def _on_query_scroll(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
+        check_keep_alive(request.keep_alive_millis)
         context = self.contexts.get(request.context_id, request.keep_alive_millis / 1000 or None)
         costs = self.costs()
         await simulate(task, costs.scroll_batch, costs.check_interval)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from node.data.errors import XContentParseError
-from node.data.json_body import decode_utf8, read_json
+from node.data.json_body import decode_utf8, json_token, read_json
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 
 __all__ = ["ACTIONS", "BulkItem", "describe_bulk", "parse_bulk", "source_error", "validate_bulk"]
@@ -70,21 +70,6 @@ class BulkItem:
         return replace(self, id=doc_id)
 
 
-def _token(value: Any) -> str:
-    """The Jackson token name of a parsed JSON value's first token."""
-    if isinstance(value, dict):
-        return "START_OBJECT"
-    if isinstance(value, list):
-        return "START_ARRAY"
-    if isinstance(value, str):
-        return "VALUE_STRING"
-    if isinstance(value, bool):
-        return "VALUE_BOOLEAN"
-    if value is None:
-        return "VALUE_NULL"
-    return "VALUE_NUMBER"
-
-
 def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] | None:
     """The action and its metadata, or None for a blank line."""
     if not raw.strip():
@@ -93,7 +78,7 @@ def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] |
     value, end = read_json(text, raw=raw)
     prefix = f"Malformed action/metadata line [{line}]"
     if not isinstance(value, dict):
-        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT but found [{_token(value)}]")
+        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT but found [{json_token(value)}]")
     if not value:
         raise IllegalArgumentError(f"{prefix}, expected FIELD_NAME but found [END_OBJECT]")
     keys = list(value)
@@ -104,7 +89,7 @@ def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] |
         )
     metadata = value[action]
     if not isinstance(metadata, dict):
-        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT or END_OBJECT but found [{_token(metadata)}]")
+        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT or END_OBJECT but found [{json_token(metadata)}]")
     for field, field_value in metadata.items():
         if field in _OBJECT_FIELDS:
             continue
@@ -112,7 +97,7 @@ def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] |
             raise IllegalArgumentError(f"Action/metadata line [{line}] contains an unknown parameter [{field}]")
         if isinstance(field_value, dict | list):
             raise IllegalArgumentError(
-                f"{prefix}, expected a simple value for field [{field}] but found [{_token(field_value)}]"
+                f"{prefix}, expected a simple value for field [{field}] but found [{json_token(field_value)}]"
             )
     if len(keys) > 1:
         raise IllegalArgumentError(f"{prefix}, expected END_OBJECT but found [FIELD_NAME]")
@@ -136,7 +121,7 @@ def source_error(source: str | bytes) -> str | None:
     except XContentParseError as e:
         return e.reason
     if not isinstance(value, dict):
-        return f"[1:1] failed to parse: root must be an object, found [{_token(value)}]"
+        return f"[1:1] failed to parse: root must be an object, found [{json_token(value)}]"
     return None
 
 
@@ -190,7 +175,7 @@ def _update_item(source: str, index: str | None, doc_id: str | None, routing: st
     if source.strip():
         body = read_json(source)[0]
         if not isinstance(body, dict):
-            raise XContentParseError(1, 1, f"[UpdateRequest] Expected START_OBJECT but was: {_token(body)}")
+            raise XContentParseError(1, 1, f"[UpdateRequest] Expected START_OBJECT but was: {json_token(body)}")
         for field in body:
             if field not in _UPDATE_FIELDS:
                 column = source.find(f'"{field}"') + 1

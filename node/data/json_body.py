@@ -41,6 +41,7 @@ __all__ = [
     "allow_nesting_depth",
     "decode_utf8",
     "jackson_error",
+    "json_token",
     "parse_json",
     "parse_json_object",
     "read_json",
@@ -294,6 +295,21 @@ def parse_json(raw: bytes | str) -> Any:
     return read_json(raw)[0]
 
 
+def json_token(value: Any) -> str:
+    """The Jackson token that starts a parsed JSON value (`START_OBJECT`, `VALUE_STRING`, ...)."""
+    if isinstance(value, dict):
+        return "START_OBJECT"
+    if isinstance(value, list):
+        return "START_ARRAY"
+    if isinstance(value, str):
+        return "VALUE_STRING"
+    if isinstance(value, bool):
+        return "VALUE_BOOLEAN"
+    if value is None:
+        return "VALUE_NULL"
+    return "VALUE_NUMBER"
+
+
 def required_body(raw: bytes) -> bytes:
     """ES `RestRequest#requiredContent`: any content at all, even a lone newline, is content."""
     if not raw:
@@ -314,8 +330,5 @@ def parse_json_object(raw: bytes, *, required: bool = False) -> dict[str, Any]:
         return {}
     value = parse_json(raw)
     if not isinstance(value, dict):
-        kind = {list: "START_ARRAY", str: "VALUE_STRING", bool: "VALUE_BOOLEAN", type(None): "VALUE_NULL"}.get(
-            type(value), "VALUE_NUMBER"
-        )
-        raise XContentParseError(1, 1, f"Unexpected token [{kind}], expected [START_OBJECT]")
+        raise XContentParseError(1, 1, f"Unexpected token [{json_token(value)}], expected [START_OBJECT]")
     return value
