@@ -223,6 +223,10 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
     except Exception as e:  # rendering the 500 of a bug failed too
         log.exception("failed to answer %s %s", request.method, _uri(request))
         response = last_resort_response(e)
+    finally:
+        # The RestRequest refers to the request that stores it: without this the pair (and a body read for it)
+        # would wait for Python's cyclic collector, which an idle node may not run for a long time.
+        request.pop(REST_REQUEST, None)
     response.headers["X-elastic-product"] = "Elasticsearch"
     opaque_id = request.headers.get("X-Opaque-Id")
     if opaque_id is not None:

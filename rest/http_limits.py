@@ -190,4 +190,5 @@ async def admitted_body(request: web.Request) -> AsyncIterator[None]:
         del chunks
         yield
     finally:
+        request._read_bytes = None  # the bytes go when the reservation goes, not whenever the request object does
         breaker.release(reserved)
