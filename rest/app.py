@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from node.errors import ElasticsearchError, PlainRestError
+from node.loop_lag import LoopLagMonitor
 from rest.app_keys import NODE, REST_REQUEST
 from rest.context import RestRequest, netty_text
 from rest.handlers import (
@@ -33,6 +34,7 @@ from rest.handlers import (
     documents,
     faults,
     indices,
+    loop_lag,
     nodes,
     reindex,
     root,
@@ -80,6 +82,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_sim/faults", faults.add_fault),
     ("POST", "/_sim/faults/_heal", faults.heal_faults),
     ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
+    ("GET", "/_sim/loop_lag", loop_lag.loop_lag),
+    ("POST", "/_sim/loop_lag/_reset", loop_lag.reset_loop_lag),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     ("GET", "/_nodes", nodes.nodes_info),
@@ -240,6 +244,8 @@ def build_app(node: Node) -> web.Application:
     app[NODE] = node
     app[HTTP_LIMITS] = limits
     app[IN_FLIGHT_REQUESTS] = InFlightRequestsBreaker(node.config.inflight_requests_limit)
+    app[loop_lag.LOOP_LAG] = LoopLagMonitor()
+    app.cleanup_ctx.append(loop_lag.run_loop_lag_monitor)
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler, expect_handler=expect_continue)
     return app
