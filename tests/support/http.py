@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-__all__ = ["Response", "call", "wait_until"]
+__all__ = ["RawAnswer", "Response", "call", "exchange", "wait_until"]
 
 T = TypeVar("T")
 
@@ -50,6 +51,41 @@ def call(
         return Response(response.status, response.headers, response.read().decode("utf-8"))
     finally:
         conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class RawAnswer:
+    """What came back for raw bytes: everything read, and how the server ended (closed, reset, or still open)."""
+
+    data: bytes
+    ending: str  # "closed", "reset" or "open" (nothing more arrived within the timeout)
+
+    @property
+    def status(self) -> int | None:
+        head = self.data.split(b"\r\n", 1)[0].split()
+        return int(head[1]) if len(head) > 1 and head[1].isdigit() else None
+
+    @property
+    def body(self) -> bytes:
+        return self.data.partition(b"\r\n\r\n")[2]
+
+
+def exchange(base_url: str, data: bytes, *, timeout: float = 10.0) -> RawAnswer:
+    """Sends raw bytes (any HTTP, broken or not) and reads until the server closes or `timeout` passes."""
+    parts = urlsplit(base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        received = bytearray()
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                return RawAnswer(bytes(received), "open")
+            except ConnectionResetError:
+                return RawAnswer(bytes(received), "reset")
+            if not chunk:
+                return RawAnswer(bytes(received), "closed")
+            received += chunk
 
 
 def wait_until(probe: Callable[[], T | None], timeout: float, interval: float = 0.05, what: str = "condition") -> T:
