@@ -157,7 +157,7 @@ def _error_response(request: web.Request, error: ElasticsearchError) -> web.Resp
     es_request = request.get(REST_REQUEST)
     if isinstance(es_request, RestRequest):
         try:
-            return es_request.respond(error.to_response_body(), status=error.status)
+            return es_request.respond(error.to_response_body(), status=error.status, filtered=False)
         except Exception:  # a response parameter or a renderer failed: answer without them, and log the bug
             log.exception("failed to render [%s] with the response parameters of %s", error.es_type, _uri(request))
     body = json.dumps(error.to_response_body(), separators=(",", ":")).encode()

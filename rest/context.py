@@ -105,9 +105,12 @@ class RestRequest:
     def human(self) -> bool:
         return self.params.bool("human", False)
 
-    def respond(self, body: Any, status: int = 200) -> web.Response:
-        """Renders `body` honouring `pretty`, `format` and `filter_path`."""
+    def respond(self, body: Any, status: int = 200, *, filtered: bool = True) -> web.Response:
+        """Renders `body` honouring `pretty`, `format` and, unless not `filtered`, `filter_path`.
+
+        Error bodies are never filtered (ES `AbstractRestChannel#newErrorBuilder`).
+        """
         pretty = self.params.bool("pretty", False)
-        filter_path = self.params.list("filter_path") or None
+        filter_path = (self.params.list("filter_path") or None) if filtered else None
         data = render(body, self.output, pretty=pretty, filter_path=filter_path)
         return web.Response(body=data, status=status, content_type=None, headers={"Content-Type": self.output.content_type})

@@ -61,3 +61,10 @@ def test_the_last_resort_answer_is_es_shaped_whatever_failed(error: BaseExceptio
         "error": {"root_cause": [{"type": "exception", "reason": reason}], "type": "exception", "reason": reason},
         "status": 500,
     }
+
+
+def test_error_bodies_are_not_filtered_as_es_builds_them_without_filter_path() -> None:
+    rest = RestRequest.from_http(make_mocked_request("GET", "/_tasks?filter_path=nodes"))
+    body = {"error": {"type": "x"}, "status": 400}
+    assert rest.respond(body, 400, filtered=False).body == b'{"error":{"type":"x"},"status":400}'
+    assert rest.respond(body, 400).body == b"{}"
