@@ -184,7 +184,7 @@ def negotiate_table(accept: str | None, format_param: str | None) -> OutputForma
 
 
 # Responses nest at most a document's depth (Jackson's limit) plus a few levels of their own.
-_MAX_FILTER_DEPTH = 2 * MAX_NESTING_DEPTH
+_MAX_FILTER_DEPTH = MAX_NESTING_DEPTH + 100
 
 
 @dataclass(slots=True)
@@ -228,8 +228,10 @@ def _insert(expression: str, children: dict[str, _FilterPath]) -> None:
         if split_at <= start:
             children[name] = _FilterPath(final=True)
             return
-        child = children.setdefault(name, _FilterPath(final=False))
-        if child.final:
+        child = children.get(name)
+        if child is None:
+            child = children[name] = _FilterPath(final=False)
+        elif child.final:
             return
         start, children = split_at + 1, child.terms
 
