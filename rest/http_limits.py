@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from node.config import NodeConfig
+from node.data.json_body import OFF_LOOP_BYTES, parsed_off_loop
 from node.errors import CircuitBreakingError
 from node.human import format_byte_size
 
@@ -186,9 +187,13 @@ async def admitted_body(request: web.Request) -> AsyncIterator[None]:
                 reserved = received
             chunks.append(chunk)
         # What the handler's `await request.read()` returns: aiohttp keeps the bytes it read there.
-        request._read_bytes = b"".join(chunks)
+        body = request._read_bytes = b"".join(chunks)
         del chunks
-        yield
+        if len(body) >= OFF_LOOP_BYTES and not request.path.endswith("/_bulk"):
+            async with parsed_off_loop(body):  # a large JSON body is parsed without holding the event loop
+                yield
+        else:
+            yield
     finally:
         request._read_bytes = None  # the bytes go when the reservation goes, not whenever the request object does
         breaker.release(reserved)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from node.data.errors import XContentParseError
-from node.data.json_body import decode_utf8, json_token, read_json
+from node.data.json_body import decode_utf8, json_token, parse_json, read_json
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 
 __all__ = ["ACTIONS", "BulkItem", "describe_bulk", "parse_bulk", "source_error", "validate_bulk"]
@@ -117,7 +117,7 @@ def _text(value: Any) -> str | None:
 def source_error(source: str | bytes) -> str | None:
     """Why a source line cannot be indexed (ES fails such an item with a `document_parsing_exception`)."""
     try:
-        value = read_json(decode_utf8(source) if isinstance(source, bytes) else source)[0]
+        value = parse_json(source)
     except XContentParseError as e:
         return e.reason
     if not isinstance(value, dict):

@@ -20,16 +20,23 @@ Jackson raises its constraint errors as `StreamConstraintsException`; they are r
 `x_content_parse_exception` 400 of a parse error, with that exception as the cause. The checks cost time linear in
 the body with a small constant: C-speed scans (`str.count`, `bytes.translate`, `re`) decide whether a body can
 break a limit at all, and only a body that can is walked token by token.
+
+A large body would still hold the node's event loop for the whole parse (about 5 ms per MB). `parsed_off_loop` runs
+it on a worker thread before the handler, in steps between which the thread hands the GIL back to the loop, and
+`parse_json` then returns that outcome for those very bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
 import sys
 from array import array
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from node.data.errors import JsonParseError, ParseError, XContentParseError
@@ -38,12 +45,14 @@ from node.errors import ElasticsearchError
 __all__ = [
     "MAX_NESTING_DEPTH",
     "MAX_NUMBER_LENGTH",
+    "OFF_LOOP_BYTES",
     "allow_nesting_depth",
     "decode_utf8",
     "jackson_error",
     "json_token",
     "parse_json",
     "parse_json_object",
+    "parsed_off_loop",
     "read_json",
     "required_body",
 ]
@@ -73,6 +82,9 @@ _STRING_OR_NON_NUMERIC = re.compile(_STRING + r"|-?Infinity|NaN", re.DOTALL)
 _LEADING_WHITESPACE = re.compile(r"\s*")
 _SURROGATE_ESCAPE = re.compile(r"\\[uU][dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+OFF_LOOP_BYTES = 1 << 20  # bodies from this size on are parsed on a worker thread (`parsed_off_loop`)
+# The outcome of `parsed_off_loop` for the current request: its bytes, and their value or their error.
+_PARSED: ContextVar[tuple[bytes, Any, XContentParseError | None] | None] = ContextVar("parsed_body", default=None)
 
 
 def allow_nesting_depth() -> None:
@@ -150,7 +162,9 @@ def _innermost_open(text: str, pos: int) -> str:
 
 def _nesting_error(text: str) -> XContentParseError | None:
     """Jackson's nesting-depth error, or None; the exact walk runs only for a body that really is too deep."""
-    if text.count("[") + text.count("{") <= MAX_NESTING_DEPTH:
+    windows = range(0, len(text), _SCAN_WINDOW)
+    openers = sum(text.count("[", i, i + _SCAN_WINDOW) + text.count("{", i, i + _SCAN_WINDOW) for i in windows)
+    if openers <= MAX_NESTING_DEPTH:
         return None
     if max(_depths(_skeleton(text)), default=0) <= MAX_NESTING_DEPTH:
         return None
@@ -258,11 +272,18 @@ def decode_utf8(raw: bytes) -> str:
         raise _parse_exception(line, column, detail) from None
 
 
-def read_json(text: str, *, raw: bytes | None = None) -> tuple[Any, int]:
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A Python-level `object_pairs_hook` on purpose: every object ends a C call, where a worker thread can hand
+    the GIL back to the event loop."""
+    return dict(pairs)
+
+
+def read_json(text: str, *, raw: bytes | None = None, yielding: bool = False) -> tuple[Any, int]:
     """The first JSON value of `text` (after whitespace), and the index just past it.
 
     Args:
         raw: the UTF-8 bytes of `text` when the caller has them, for the C-speed number scan.
+        yielding: build objects through Python code (slower), so a worker thread can yield the GIL.
 
     Raises:
         XContentParseError: a syntax error, a Jackson stream constraint, or a non-standard token.
@@ -271,7 +292,7 @@ def read_json(text: str, *, raw: bytes | None = None) -> tuple[Any, int]:
     if error is not None:
         raise error
     allow_nesting_depth()
-    decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_pairs if yielding else None)
     position = _LEADING_WHITESPACE.match(text).end()  # type: ignore[union-attr]  # `\s*` always matches
     try:
         value, end = decoder.raw_decode(text, position)
@@ -290,9 +311,39 @@ def parse_json(raw: bytes | str) -> Any:
     Raises:
         XContentParseError: a syntax error, invalid UTF-8 or a Jackson stream constraint.
     """
-    if isinstance(raw, bytes):
-        return read_json(decode_utf8(raw), raw=raw)[0]
-    return read_json(raw)[0]
+    if not isinstance(raw, bytes):
+        return read_json(raw)[0]
+    parsed = _PARSED.get()
+    if parsed is not None and parsed[0] is raw:  # parsed off the loop for this request
+        if parsed[2] is not None:
+            raise parsed[2]
+        return parsed[1]
+    return read_json(decode_utf8(raw), raw=raw)[0]
+
+
+def _parse_in_steps(raw: bytes) -> tuple[Any, XContentParseError | None]:
+    """`parse_json`, in steps: the decoding (one C call, about 0.5 ms per MB), scans of a window each, and the
+    parse an object at a time. Decoding in pieces would hand the GIL back sooner, but leaves the worker thread's
+    malloc arena holding tens of MB after a large body."""
+    try:
+        return read_json(decode_utf8(raw), raw=raw, yielding=True)[0], None
+    except XContentParseError as e:
+        return None, e
+
+
+@asynccontextmanager
+async def parsed_off_loop(raw: bytes) -> AsyncIterator[None]:
+    """Parses a large body on a worker thread; within the block, `parse_json(raw)` hands out the outcome.
+
+    The thread holds the GIL only for one step at a time, so the event loop keeps serving while a 100 MB body is
+    decoded, checked and parsed.
+    """
+    value, error = await asyncio.to_thread(_parse_in_steps, raw)
+    token = _PARSED.set((raw, value, error))
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
 
 
 def json_token(value: Any) -> str:

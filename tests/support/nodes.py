@@ -33,12 +33,16 @@ def resident_bytes(cluster: LocalCluster, name: str) -> int:
 
 def wait_for_resident_within(cluster: LocalCluster, name: str, baseline: int, ratio: float = 1.10) -> int:
     """Polls until the node's resident memory is back within `ratio` of `baseline`; returns it."""
-    return wait_until(
-        lambda: (rss := resident_bytes(cluster, name)) <= baseline * ratio and rss,
-        timeout=30.0,
-        interval=0.2,
-        what=f"the memory of {name} back within {ratio:.0%} of {baseline >> 20} MB",
-    )
+    seen: list[int] = []
+
+    def back() -> int | None:
+        seen.append(resident_bytes(cluster, name))
+        return seen[-1] if seen[-1] <= baseline * ratio else None
+
+    try:
+        return wait_until(back, timeout=30.0, interval=0.2, what=f"the memory of {name} back near {baseline >> 20} MB")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: still {seen[-1] >> 20} MB") from None
 
 
 def assert_cluster_whole(cluster: LocalCluster) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import pytest
 
 from node.data.bulk_request import parse_bulk, source_error
 from node.data.errors import XContentParseError
-from node.data.json_body import MAX_NESTING_DEPTH, parse_json, parse_json_object, read_json
+from node.data.json_body import MAX_NESTING_DEPTH, parse_json, parse_json_object, parsed_off_loop, read_json
 
 _DEPTH_MESSAGE = "Document nesting depth (1001) exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)"
 _SOURCE = "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)"
@@ -139,3 +140,20 @@ def test_source_error_reads_bytes_and_text_alike() -> None:
     assert source_error(b'{"a":1}') is None
     assert source_error('{"a":1}') is None
     assert source_error("[1]") == "[1:1] failed to parse: root must be an object, found [START_ARRAY]"
+
+
+def test_a_body_parsed_off_the_loop_is_handed_out_for_those_bytes_only() -> None:
+    body = b'{"query":{"match_all":{}},"pad":"' + b"x" * (2 << 20) + b'"}'
+    bad = b'{"size":' + b"1" * 5001 + b"}"
+
+    async def scenario() -> None:
+        async with parsed_off_loop(body):
+            value = parse_json(body)
+            assert value is parse_json(body)  # the same parse, not a second one
+            assert value["pad"] == "x" * (2 << 20)
+        async with parsed_off_loop(bad):
+            with pytest.raises(XContentParseError, match=r"Number value length \(5001\)"):
+                parse_json(bad)
+        assert parse_json(body) is not parse_json(body)  # outside the block: parsed again
+
+    asyncio.run(scenario())
