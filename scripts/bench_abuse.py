@@ -12,6 +12,9 @@ Each phase sends its bad input to the nodes of a fresh cluster on default settin
 - the resident memory of the nodes before and after, and its peak during the phase (`VmRSS`, `VmHWM`);
 - whether every node is still in the cluster afterwards.
 
+The last phase sends `--generated` requests from the stress test's generator (`tests.support.bad_requests`, the
+same seeds every run) over 8 keep-alive connections, and counts the answers ES would not give.
+
 This is a benchmark, not a test: it prints numbers and never fails on them.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import signal
 import socket
 import sys
@@ -36,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from cluster.launcher import FAST_FAILURE_DETECTION, LocalCluster
 from cluster.process import memory_use, reset_peak_memory
-from tests.support.http import call, exchange
+from tests.support.bad_requests import answer_problem, bad_request
+from tests.support.http import KeepAliveSender, call, exchange
 
 MB = 1 << 20
 JSON = {"Content-Type": "application/json"}
@@ -146,6 +151,23 @@ def slow_clients(urls: list[str], count: int, seconds: float) -> list[int | str]
     return endings
 
 
+def generated(urls: list[str], count: int) -> list[int | str]:
+    """`count` generated hostile requests; an answer ES would not give counts as `not ES's`."""
+    sender = KeepAliveSender(urls)
+    rng = random.Random(8)
+    requests = [bad_request(rng) for _ in range(count)]
+
+    def send(numbered: tuple[int, Any]) -> int | str:
+        n, request = numbered
+        status, content_type, body = sender.send(
+            n % len(urls), request.method, request.path, request.headers, request.body
+        )
+        return status if answer_problem(request, status, content_type, body) is None else "not ES's"
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(send, enumerate(requests)))
+
+
 def _loop_lag(urls: list[str], reset: bool) -> list[dict[str, Any]]:
     return [
         call(u, "POST" if reset else "GET", "/_sim/loop_lag/_reset" if reset else "/_sim/loop_lag").json for u in urls
@@ -195,6 +217,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this file")
     parser.add_argument("--slowloris", type=int, default=200, help="slow connections in the slow-client phase")
     parser.add_argument("--big-bodies", type=int, default=6, help="concurrent 99 MB bodies")
+    parser.add_argument("--generated", type=int, default=10_000, help="generated hostile requests in the last phase")
     args = parser.parse_args()
     read_timeout_ms = 3000
     phases: list[tuple[str, Callable[[list[str]], list[int | str]]]] = [
@@ -208,6 +231,7 @@ def main() -> None:
             f"{args.slowloris} slow or idle clients",
             lambda urls: slow_clients(urls, args.slowloris, read_timeout_ms / 1000 + 5),
         ),
+        (f"{args.generated} generated hostile requests", lambda urls: generated(urls, args.generated)),
     ]
     report: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-abuse-") as home:

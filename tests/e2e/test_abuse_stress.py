@@ -9,19 +9,17 @@ is collected and reported together.
 
 from __future__ import annotations
 
-import http.client
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from cluster.launcher import LocalCluster
 from tests.support.bad_requests import BadRequest, answer_problem, bad_requests
-from tests.support.http import call
+from tests.support.http import KeepAliveSender, call
 from tests.support.nodes import assert_cluster_whole, url
 
 pytestmark = pytest.mark.e2e
@@ -29,43 +27,6 @@ pytestmark = pytest.mark.e2e
 REQUESTS = 10_000
 BATCH = 25
 _CONNECTIONS = 8
-
-
-class _Sender:
-    """Sends requests over one keep-alive connection per thread and node, reopening a connection the node closed."""
-
-    def __init__(self, bases: list[str]) -> None:
-        self._bases = [urlsplit(b) for b in bases]
-        self._local = threading.local()
-
-    def _connection(self, node: int, fresh: bool) -> http.client.HTTPConnection:
-        connections = self._local.__dict__.setdefault("connections", {})
-        if fresh and node in connections:
-            connections.pop(node).close()
-        if node not in connections:
-            parts = self._bases[node]
-            connections[node] = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-        return connections[node]
-
-    def send(self, node: int, request: BadRequest) -> tuple[int, str, bytes]:
-        for fresh in (False, True):
-            connection = self._connection(node, fresh)
-            try:
-                connection.putrequest(request.method, request.path, skip_host=False, skip_accept_encoding=True)
-                for name, value in request.headers:
-                    connection.putheader(name, value)
-                if request.body is not None:
-                    connection.putheader("Content-Length", str(len(request.body)))
-                connection.endheaders(request.body)
-                response = connection.getresponse()
-                body = response.read()
-                if response.will_close:
-                    connection.close()
-                return response.status, response.getheader("Content-Type") or "", body
-            except (http.client.RemoteDisconnected, ConnectionError, http.client.CannotSendRequest):
-                if fresh:
-                    raise
-        raise AssertionError("unreachable")
 
 
 @pytest.fixture
@@ -79,7 +40,7 @@ def stressed(fresh_cluster3: LocalCluster) -> Iterator[LocalCluster]:
 
 
 def test_ten_thousand_hostile_requests_get_es_answers_and_the_cluster_stays_whole(stressed: LocalCluster) -> None:
-    sender = _Sender([url(stressed, name) for name in stressed.names])
+    sender = KeepAliveSender([url(stressed, name) for name in stressed.names])
     statuses: Counter[int] = Counter()
     problems: list[str] = []
     server_errors: list[str] = []  # 5xx that ES gives too (e.g. no copy of a shard): reported, not failed
@@ -88,7 +49,7 @@ def test_ten_thousand_hostile_requests_get_es_answers_and_the_cluster_stays_whol
     def check(numbered: tuple[int, BadRequest]) -> None:
         nonlocal sent
         n, request = numbered
-        status, content_type, body = sender.send(n % 3, request)
+        status, content_type, body = sender.send(n % 3, request.method, request.path, request.headers, request.body)
         problem = answer_problem(request, status, content_type, body)
         with lock:
             sent += 1
