@@ -191,23 +191,26 @@ _SLICES = (
 )
 
 
-def _assert_too_many_slices(error: dict[str, Any], slices: int) -> None:
-    reason = _SLICES.format(n=slices)
-    assert error["type"] == "search_phase_execution_exception"
-    assert error["reason"] == "all shards failed"
-    assert error["phase"] == "query"
+def _every_shard_failed(error: dict[str, Any], reason: str) -> None:
+    """A search failure whose every shard refused with `reason` (also as a task's stored error)."""
+    assert (error["type"], error["reason"], error["phase"]) == (
+        "search_phase_execution_exception",
+        "all shards failed",
+        "query",
+    )
     assert error["caused_by"] == {"type": "illegal_argument_exception", "reason": reason}
     assert {(f["index"], f["reason"]["reason"]) for f in error["failed_shards"]} == {("abuse", reason)}
 
 
+def _all_shards_failed(response: Response, reason: str) -> None:
+    assert response.status == 400, response.text
+    assert response.json["error"]["root_cause"] == [{"type": "illegal_argument_exception", "reason": reason}]
+    _every_shard_failed(response.json["error"], reason)
+
+
 def test_more_slices_than_a_scroll_allows_fail_as_es_slices_fail(cluster: LocalCluster) -> None:
     body = b'{"source":{"index":"abuse"},"dest":{"index":"abuse-sliced"}}'
-    response = _post(url(cluster, "node-1"), "/_reindex?slices=1025", body)
-    assert response.status == 400
-    assert response.json["error"]["root_cause"] == [
-        {"type": "illegal_argument_exception", "reason": _SLICES.format(n=1025)}
-    ]
-    _assert_too_many_slices(response.json["error"], 1025)
+    _all_shards_failed(_post(url(cluster, "node-1"), "/_reindex?slices=1025", body), _SLICES.format(n=1025))
 
 
 def test_a_hundred_thousand_slices_start_nothing_and_store_es_failure(cluster: LocalCluster) -> None:
@@ -218,11 +221,39 @@ def test_a_hundred_thousand_slices_start_nothing_and_store_es_failure(cluster: L
     done = call(url(cluster, "node-3"), "GET", f"/_tasks/{started.json['task']}?wait_for_completion=true")
     assert done.status == 200, done.text
     assert done.json["completed"] is True
-    _assert_too_many_slices(done.json["error"], 100_000)
+    _every_shard_failed(done.json["error"], _SLICES.format(n=100_000))
     workers = call(url(cluster, "node-1"), "GET", "/_tasks?actions=indices:data/write/reindex&detailed").json
     assert all(not node["tasks"] for node in workers["nodes"].values())
     wait_for_resident_within(cluster, "node-1", before)
     assert_cluster_whole(cluster)
+
+
+def test_a_scroll_kept_alive_longer_than_search_max_keep_alive_fails_on_every_shard(cluster: LocalCluster) -> None:
+    response = _post(url(cluster, "node-2"), "/abuse/_search?scroll=2d", b"{}")
+    _all_shards_failed(
+        response,
+        "Keep alive for request (2d) is too large. It must be less than (1d). This limit can be set by changing the "
+        "[search.max_keep_alive] cluster level setting.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/abuse/_search?scroll=1m&size=20000", b"{}"),
+        ("/_reindex", b'{"source":{"index":"abuse","size":20000},"dest":{"index":"abuse-batch"}}'),
+        ("/abuse/_update_by_query?scroll_size=20000", b"{}"),
+    ],
+)
+def test_a_scroll_batch_over_the_result_window_fails_on_every_shard(
+    cluster: LocalCluster, path: str, body: bytes
+) -> None:
+    _all_shards_failed(
+        _post(url(cluster, "node-3"), path, body),
+        "Batch size is too large, size must be less than or equal to: [10000] but was [20000]. Scroll batch sizes "
+        "cost as much memory as result windows so they are controlled by the [index.max_result_window] index level "
+        "setting.",
+    )
 
 
 # --- request bytes -------------------------------------------------------------------------------------------------
