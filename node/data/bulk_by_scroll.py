@@ -13,6 +13,7 @@ float rounding included:
 
 from __future__ import annotations
 
+import builtins
 import math
 import re
 import struct
@@ -168,7 +169,7 @@ class BodyFields:
             raise self._type_error(field)
         return BodyFields(field, value, self._text)
 
-    def int(self, field: str) -> int | None:
+    def int(self, field: str) -> builtins.int | None:
         """An int field (`declareInt`): a number, or a string holding one, within Java's int range."""
         if field not in self._object:
             return None
@@ -206,13 +207,16 @@ class BodyFields:
         value = self._object.get(field)
         if value is None:
             return ()
-        if isinstance(value, str):
-            return tuple(name for name in value.split(",") if name) if value else ()
+        if isinstance(value, str):  # Java's split(","): trailing empty names dropped, inner ones kept
+            names = value.split(",") if value else []
+            while names and names[-1] == "":
+                names.pop()
+            return tuple(names)
         if isinstance(value, list) and all(isinstance(name, str) for name in value):
             return tuple(value)
         raise IllegalArgumentError(f"Expected [{field}] to be a list of a string but was [{_java_text(value)}]")
 
-    def slice(self, field: str = "slice") -> tuple[int, int] | None:
+    def slice(self, field: str = "slice") -> tuple[builtins.int, builtins.int] | None:
         """A manual slice, `{"id": i, "max": n}` (ES `SliceBuilder`)."""
         if field not in self._object:
             return None
