@@ -29,11 +29,14 @@ from node.config import NodeConfig
 
 __all__ = [
     "LOG_TAIL_LINES",
+    "MemoryUse",
     "ReadyLine",
     "StopOutcome",
     "child_environment",
+    "memory_use",
     "parse_ready_line",
     "read_ready_lines",
+    "reset_peak_memory",
     "signal_group",
     "spawn_node",
     "stop_pids",
@@ -264,6 +267,37 @@ def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
         if remaining <= 0:
             return False
         time.sleep(min(_POLL_INTERVAL, remaining))
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryUse:
+    """A process's resident memory now and at its peak (`VmRSS`, `VmHWM`), in bytes."""
+
+    resident: int
+    peak: int
+
+
+def memory_use(pid: int) -> MemoryUse | None:
+    """Reads `/proc/<pid>/status` (Linux); None when the process is gone or the system has no such file."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    fields = {name: value.split() for name, _, value in (line.partition(":") for line in lines)}
+    try:
+        return MemoryUse(int(fields["VmRSS"][0]) * 1024, int(fields["VmHWM"][0]) * 1024)
+    except (KeyError, IndexError, ValueError):  # a zombie has no memory lines
+        return None
+
+
+def reset_peak_memory(pid: int) -> bool:
+    """Restarts a process's `VmHWM` from its current resident size (`clear_refs` 5, Linux 4.0+), so a later
+    `memory_use` tells the peak of what happened since; False when that is not possible."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
     return True
 
 

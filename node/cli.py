@@ -13,6 +13,7 @@ import click
 from node.config import (
     DEFAULT_VERSION,
     NodeConfig,
+    parse_byte_size,
     parse_duration_ms,
     parse_port_range,
     parse_seed_hosts,
@@ -77,6 +78,9 @@ def _path_option(flag: str, setting: str, help_text: str) -> Callable[[_F], _F]:
     show_default=True,
     help="How long a fan-out waits for each node when the request sets no timeout; -1: until fault detection.",
 )
+@click.option("--http-max-content-length", default="100mb", show_default=True, help="Larger bodies get 413.")
+@click.option("--http-read-timeout", default="30s", show_default=True, help="Close connections silent this long.")
+@click.option("--inflight-requests-limit", default="256mb", show_default=True, help="Request bytes breaker limit.")
 def main(
     name: str,
     data_dir: Path,
@@ -103,6 +107,9 @@ def main(
     http_ssl_certificate: Path | None,
     elastic_password_file: Path | None,
     node_request_timeout: str,
+    http_max_content_length: str,
+    http_read_timeout: str,
+    inflight_requests_limit: str,
 ) -> None:
     """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop."""
     attributes = []
@@ -138,6 +145,9 @@ def main(
             http_ssl_certificate=http_ssl_certificate,
             elastic_password_file=elastic_password_file,
             node_request_timeout_ms=_convert(parse_duration_ms, node_request_timeout, None, None),
+            http_max_content_length=_convert(parse_byte_size, http_max_content_length, None, None),
+            http_read_timeout_ms=_convert(parse_duration_ms, http_read_timeout, None, None),
+            inflight_requests_limit=_convert(parse_byte_size, inflight_requests_limit, None, None),
         )
     except ValueError as e:
         raise click.UsageError(str(e)) from None

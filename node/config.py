@@ -2,8 +2,8 @@
 
 `NodeConfig` is built once from command-line flags (`node.cli`) and passed explicitly to every component that needs
 a slice of it. The launcher (`cluster.launcher`) builds the same dataclass and turns it back into flags with
-`to_argv`, so the two can never drift apart. Failure-detection intervals and timeouts are ordinary fields so tests
-can shrink them.
+`to_argv`, so the two can never drift apart. Failure-detection intervals, timeouts and HTTP limits are ordinary
+fields so tests can shrink them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "NodeConfig",
     "PortRange",
     "is_loopback_host",
+    "parse_byte_size",
     "parse_duration_ms",
     "parse_port_range",
     "parse_seed_hosts",
@@ -104,6 +105,26 @@ def parse_duration_ms(text: str) -> int:
         raise ValueError(f"invalid duration [{text}]: {e.reason}") from None
 
 
+_BYTE_UNITS = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
+
+
+def parse_byte_size(text: str) -> int:
+    """Parses a byte size the way ES `ByteSizeValue` reads whole values (`100mb`, `512kb`, `1gb`, `0b`)."""
+    value = text.strip().lower()
+    for unit in ("pb", "tb", "gb", "mb", "kb", "b"):
+        if value.endswith(unit) and value[: -len(unit)].strip().isdigit():
+            return int(value[: -len(unit)]) * _BYTE_UNITS[unit]
+    raise ValueError(f"invalid byte size [{text}]: expected a whole number with one of b, kb, mb, gb, tb, pb")
+
+
+def _byte_size_flag(size: int) -> str:
+    """The largest unit that writes `size` exactly, so that `parse_byte_size` reads back the same value."""
+    for unit in ("pb", "tb", "gb", "mb", "kb"):
+        if size and size % _BYTE_UNITS[unit] == 0:
+            return f"{size // _BYTE_UNITS[unit]}{unit}"
+    return f"{size}b"
+
+
 @dataclass(frozen=True, slots=True)
 class NodeConfig:
     """Everything one node process needs to start.
@@ -129,6 +150,13 @@ class NodeConfig:
         node_request_timeout_ms: how long a fan-out waits for each node (nodes and tasks actions, a forwarded
             get-task, stored-result lookups, shard reads beyond their simulated work) when the request sets no
             `timeout`; -1: no bound, as in ES, where such a fan-out waits until fault detection removes the node.
+        http_max_content_length: ES `http.max_content_length` (100mb): a larger body is answered 413.
+        http_read_timeout_ms: ES `http.read_timeout`: a connection that sends nothing for this long, idle or
+            half-way through a request, is closed. ES leaves it off (0) by default; simcluster closes idle and
+            slow clients after 30s, so a pile of silent connections cannot hold a node. 0 turns it off.
+        inflight_requests_limit: ES `network.breaker.inflight_requests.limit`, which defaults to the whole heap;
+            here 256mb stands in for a small node's heap. Request bodies are counted against it (twice, ES's
+            default overhead) while they are read and handled; a request that would pass it gets 429.
     """
 
     name: str
@@ -156,6 +184,9 @@ class NodeConfig:
     http_ssl_certificate: Path | None = None
     elastic_password_file: Path | None = None
     node_request_timeout_ms: int = 5_000
+    http_max_content_length: int = 100 << 20
+    http_read_timeout_ms: int = 30_000
+    inflight_requests_limit: int = 256 << 20
     attributes_dict: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -175,6 +206,11 @@ class NodeConfig:
             raise ValueError("HTTPS needs both [xpack.security.http.ssl.key] and [xpack.security.http.ssl.certificate]")
         if self.node_request_timeout_ms <= 0 and self.node_request_timeout_ms != -1:
             raise ValueError("node request timeout must be positive, or -1 for none")
+        for value, what in ((self.http_max_content_length, "http max content length"),
+                            (self.http_read_timeout_ms, "http read timeout"),
+                            (self.inflight_requests_limit, "in-flight requests limit")):  # fmt: skip
+            if value < 0:
+                raise ValueError(f"{what} must not be negative")
 
     @property
     def is_master_eligible(self) -> bool:
@@ -214,6 +250,9 @@ class NodeConfig:
             "--election-delay", f"{self.election_delay_ms}ms",
             "--publish-timeout", f"{self.publish_timeout_ms}ms",
             "--node-request-timeout", "-1" if self.node_request_timeout_ms == -1 else f"{self.node_request_timeout_ms}ms",
+            "--http-max-content-length", _byte_size_flag(self.http_max_content_length),
+            "--http-read-timeout", f"{self.http_read_timeout_ms}ms",
+            "--inflight-requests-limit", _byte_size_flag(self.inflight_requests_limit),
         ]  # fmt: skip
         if self.seed_hosts:
             argv += ["--seed-hosts", ",".join(self.seed_hosts)]

@@ -15,6 +15,7 @@ are rebuilt on the other side (`from_dict`), so a remote failure is rendered unw
     │   └── IndexNotFoundError          "index_not_found_exception"              404
     ├── TaskCancelledError              "task_cancelled_exception"               400
     ├── ElasticsearchTimeoutError       "timeout_exception"                      429 (ES 9.x)
+    ├── CircuitBreakingError            "circuit_breaking_exception"             429
     ├── MasterNotDiscoveredError        "master_not_discovered_exception"        503
     ├── NotMasterError                  "not_master_exception"                   503
     ├── FailedToCommitClusterStateError "failed_to_commit_cluster_state_exception" 503
@@ -44,6 +45,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ActionRequestValidationError",
+    "CircuitBreakingError",
     "ConnectTransportError",
     "CoordinationStateRejectedError",
     "ElasticsearchError",
@@ -235,6 +237,18 @@ class ElasticsearchTimeoutError(ElasticsearchError):
 
     es_type = "timeout_exception"
     default_status = 429
+
+
+class CircuitBreakingError(ElasticsearchError):
+    """ES `CircuitBreakingException`: a breaker refused more bytes; `bytes_wanted`, `bytes_limit`, `durability`."""
+
+    es_type = "circuit_breaking_exception"
+    default_status = 429
+
+    def __init__(self, reason: str, bytes_wanted: int, bytes_limit: int, durability: str) -> None:
+        super().__init__(
+            reason, metadata={"bytes_wanted": bytes_wanted, "bytes_limit": bytes_limit, "durability": durability}
+        )
 
 
 class MasterNotDiscoveredError(ElasticsearchError):

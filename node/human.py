@@ -15,6 +15,7 @@ from decimal import Decimal
 from node.common.time_value import UNIT_NANOS
 
 __all__ = [
+    "format_byte_size",
     "format_duration_nanos",
     "format_hms",
     "format_iso_millis",
@@ -36,6 +37,11 @@ _DURATION_UNITS: tuple[tuple[int, str], ...] = (
 _TIME_PARAM_UNITS = UNIT_NANOS
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+# The units ByteSizeValue#toString chooses between, largest first.
+_BYTE_UNITS: tuple[tuple[str, int], ...] = (
+    ("pb", 1 << 50), ("tb", 1 << 40), ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10),
+)  # fmt: skip
 
 
 def format_java_double(value: float) -> str:
@@ -91,6 +97,16 @@ def format_duration_nanos(nanos: int) -> str:
             # Java converts the long to a double before dividing (TimeValue#daysFrac and friends).
             return _one_fraction_digit(float(nanos) / size) + suffix
     return _one_fraction_digit(float(nanos)) + "nanos"
+
+
+def format_byte_size(size: int) -> str:
+    """A size as ES `ByteSizeValue#toString` prints it: `99mb`, `1.9gb`, `230b` (`Strings#format1Decimals`: one
+    fractional digit, truncated, a zero digit dropped)."""
+    for suffix, factor in _BYTE_UNITS:
+        if size >= factor:
+            whole, _, fraction = format_java_double(size / factor).partition(".")
+            return f"{whole}{'.' + fraction[0] if fraction and fraction[0] != '0' else ''}{suffix}"
+    return f"{size}b"
 
 
 def _truncating_div(value: int, divisor: int) -> int:

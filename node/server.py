@@ -26,6 +26,7 @@ from node.cluster.service import ClusterService
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.config import NodeConfig
 from node.data.bulk_by_scroll import BulkByScrollTasks
+from node.data.json_body import allow_nesting_depth
 from node.indices.indices_cluster_state import IndicesClusterStateService
 from node.indices.local_shards import LocalShards
 from node.indices.recovery import PeerRecovery
@@ -59,6 +60,7 @@ class Node:
 
     def __init__(self, config: NodeConfig) -> None:
         from rest.app import build_app  # the composition root is the one place node code reaches into rest
+        from rest.http_server import http_runner
         from rest.security import http_ssl_context
 
         self.config = config
@@ -111,12 +113,7 @@ class Node:
         self.cluster.add_applier(self._on_applied)
         self.cluster.add_applier(self._indices_cluster_state.on_applied)
         self.cluster.add_applier(self._routing.on_applied)
-        # Header lines up to 64kb reach the handlers, so the task-header limit (16kb, ES http.max_header_size)
-        # answers as ES does instead of aiohttp's own 8kb parser limit.
-        self._runner = web.AppRunner(
-            build_app(self.services), access_log=None, handler_cancellation=True, max_field_size=65536,
-            max_line_size=65536,
-        )  # fmt: skip
+        self._runner = http_runner(build_app(self.services), config)
 
     @property
     def node_id(self) -> str:
@@ -190,6 +187,7 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 async def run_node(config: NodeConfig) -> int:
     """Runs a node until told to stop; returns the process exit code."""
+    allow_nesting_depth()  # cluster state and task results may carry any document a body was allowed to hold
     try:
         node = Node(config)
     except (OSError, SslConfigError) as e:

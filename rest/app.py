@@ -2,7 +2,14 @@
 
 - errors are rendered in ES's format by one middleware, never as a traceback;
 - a wrong method is a 405 with `Allow`, an unknown path a 400 `no handler found`;
-- every response carries `X-elastic-product: Elasticsearch`, and echoes `X-Opaque-Id`.
+- every response carries `X-elastic-product: Elasticsearch`, and echoes `X-Opaque-Id`;
+- a request body is read whole before the handler, under the node's limits (`rest.http_limits`): too large is a
+  bare 413 (checked before anything else, as ES's Netty pipeline does), too many bytes in flight a 429, a client
+  that stops sending is disconnected.
+
+Rendering an error can itself fail (a response parameter that cannot be parsed, a bug in a renderer): the error is
+then written without response parameters, as ES answers a request whose channel it could not build, and a failure
+of that is answered by `last_resort_response`, which cannot fail. No request ever reaches aiohttp's plain-text 500.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from aiohttp import web
 
 from node.actions.support.services import NodeServices
 from node.errors import ElasticsearchError, PlainRestError
+from node.loop_lag import LoopLagMonitor
 from rest.app_keys import REST_REQUEST, SERVICES
-from rest.context import RestRequest
+from rest.context import RestRequest, netty_text
 from rest.handlers import (
     aliases,
     cancel,
@@ -27,6 +35,7 @@ from rest.handlers import (
     documents,
     faults,
     indices,
+    loop_lag,
     nodes,
     reindex,
     root,
@@ -36,6 +45,19 @@ from rest.handlers import (
     stats,
     task_get,
     tasks,
+)
+from rest.http_limits import (
+    HTTP_LIMITS,
+    IN_FLIGHT_REQUESTS,
+    ContentTooLarge,
+    HttpLimits,
+    InFlightRequestsBreaker,
+    ReadTimedOut,
+    admitted_body,
+    check_content_length,
+    closed_connection,
+    expect_continue,
+    refuse_too_large,
 )
 from rest.security import security_middlewares, security_routes
 
@@ -60,6 +82,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_sim/faults", faults.add_fault),
     ("POST", "/_sim/faults/_heal", faults.heal_faults),
     ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
+    ("GET", "/_sim/loop_lag", loop_lag.loop_lag),
+    ("POST", "/_sim/loop_lag/_reset", loop_lag.reset_loop_lag),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     # `_nodes/stats` before nodes info's `/_nodes/{node_id}/{metric}`, so `stats` is never taken for a node or metric.
@@ -135,7 +159,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
 
 
 def _uri(request: web.Request) -> str:
-    return request.raw_path
+    return netty_text(request.raw_path)
 
 
 def _plain(message: str, status: int, headers: dict[str, str] | None = None) -> web.Response:
@@ -144,11 +168,34 @@ def _plain(message: str, status: int, headers: dict[str, str] | None = None) -> 
 
 
 def _error_response(request: web.Request, error: ElasticsearchError) -> web.Response:
+    """`error` as ES renders it, honouring the response parameters when the request got that far."""
     es_request = request.get(REST_REQUEST)
     if isinstance(es_request, RestRequest):
-        return es_request.respond(error.to_response_body(), status=error.status)
+        try:
+            return es_request.respond(error.to_response_body(), status=error.status, filtered=False)
+        except Exception:  # a response parameter or a renderer failed: answer without them, and log the bug
+            log.exception("failed to render [%s] with the response parameters of %s", error.es_type, _uri(request))
     body = json.dumps(error.to_response_body(), separators=(",", ":")).encode()
     return web.Response(body=body, status=error.status, headers={"Content-Type": "application/json"})
+
+
+_LAST_RESORT_BODY = (
+    b'{"error":{"root_cause":[{"type":"exception","reason":"internal error"}],"type":"exception",'
+    b'"reason":"internal error"},"status":500}'
+)
+
+
+def last_resort_response(error: BaseException) -> web.Response:
+    """ES's 500 for a failure nothing else could render: `exception` with the failure's own text when it has one.
+
+    Built from plain strings and `json.dumps` with ASCII escapes, so that it cannot fail in turn.
+    """
+    try:
+        body = ElasticsearchError(f"{type(error).__name__}: {error}").to_response_body()
+        data = json.dumps(body, separators=(",", ":")).encode("ascii")
+    except Exception:  # noqa: BLE001 - even the failure's own text cannot be read
+        data = _LAST_RESORT_BODY
+    return web.Response(body=data, status=500, headers={"Content-Type": "application/json"})
 
 
 def _method_not_allowed(request: web.Request, allowed: set[str]) -> web.Response:
@@ -160,35 +207,63 @@ def _method_not_allowed(request: web.Request, allowed: set[str]) -> web.Response
     return _plain(message, 405, {"Allow": allow})
 
 
-@web.middleware
-async def es_conventions(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         try:
             request[REST_REQUEST] = RestRequest.from_http(request)
-            response = await handler(request)
+            if request.match_info.http_exception is not None:  # no route: nothing to read the body for
+                return await handler(request)
+            async with admitted_body(request):
+                return await handler(request)
         except web.HTTPMethodNotAllowed as e:
-            response = _method_not_allowed(request, set(e.allowed_methods))
+            return _method_not_allowed(request, set(e.allowed_methods))
         except web.HTTPNotFound:
-            response = _plain(f"no handler found for uri [{_uri(request)}] and method [{request.method}]", 400)
+            return _plain(f"no handler found for uri [{_uri(request)}] and method [{request.method}]", 400)
         except ElasticsearchError as e:
-            response = _error_response(request, e)
+            return _error_response(request, e)
         except PlainRestError as e:
-            response = _plain(e.message, e.status, e.headers)
+            return _plain(e.message, e.status, e.headers)
+    except (ContentTooLarge, ReadTimedOut):  # answered by the middleware, below ES's REST layer
+        raise
     except Exception as e:  # a bug: ES-shaped 500 for the client, the traceback only in the node log
-        log.exception("unexpected failure serving %s %s", request.method, request.raw_path)
-        response = _error_response(request, ElasticsearchError(f"{type(e).__name__}: {e}"))
+        log.exception("unexpected failure serving %s %s", request.method, _uri(request))
+        return _error_response(request, ElasticsearchError(f"{type(e).__name__}: {e}"))
+
+
+@web.middleware
+async def es_conventions(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        check_content_length(request)
+        response = await _dispatch(request, handler)
+    except ContentTooLarge:  # answered below ES's REST layer: no ES headers
+        return await refuse_too_large(request)
+    except ReadTimedOut:
+        return closed_connection(request)
+    except Exception as e:  # rendering the 500 of a bug failed too
+        log.exception("failed to answer %s %s", request.method, _uri(request))
+        response = last_resort_response(e)
+    finally:
+        # The RestRequest refers to the request that stores it: without this the pair (and a body read for it)
+        # would wait for Python's cyclic collector, which an idle node may not run for a long time.
+        request.pop(REST_REQUEST, None)
     response.headers["X-elastic-product"] = "Elasticsearch"
     opaque_id = request.headers.get("X-Opaque-Id")
     if opaque_id is not None:
-        response.headers["X-Opaque-Id"] = opaque_id
+        response.headers["X-Opaque-Id"] = netty_text(opaque_id)
     return response
 
 
 def build_app(services: NodeServices) -> web.Application:
+    config = services.config
+    limits = HttpLimits.of(config)
     # authentication inside the ES conventions
-    middlewares = [es_conventions, *security_middlewares(services.config)]
-    app = web.Application(middlewares=middlewares, client_max_size=100 * 1024 * 1024)
+    middlewares = [es_conventions, *security_middlewares(config)]
+    app = web.Application(middlewares=middlewares, client_max_size=limits.max_content_length)
     app[SERVICES] = services
-    for method, path, handler in [*ROUTES, *security_routes(services.config)]:
-        app.router.add_route(method, path, handler)
+    app[HTTP_LIMITS] = limits
+    app[IN_FLIGHT_REQUESTS] = InFlightRequestsBreaker(config.inflight_requests_limit)
+    app[loop_lag.LOOP_LAG] = LoopLagMonitor()
+    app.cleanup_ctx.append(loop_lag.run_loop_lag_monitor)
+    for method, path, handler in [*ROUTES, *security_routes(config)]:
+        app.router.add_route(method, path, handler, expect_handler=expect_continue)
     return app

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from node.data.json_body import MAX_NESTING_DEPTH
 from node.errors import ElasticsearchError, IllegalArgumentError, MediaTypeHeaderError, NumberFormatError
 from rest.xcontent import to_json, to_yaml
 
@@ -182,6 +183,10 @@ def negotiate_table(accept: str | None, format_param: str | None) -> OutputForma
 # filter_path: mirrors ES FilterPath (a trie of dotted patterns) driving Jackson's FilteringGeneratorDelegate.
 
 
+# Responses nest at most a document's depth (Jackson's limit) plus a few levels of their own.
+_MAX_FILTER_DEPTH = MAX_NESTING_DEPTH + 100
+
+
 @dataclass(slots=True)
 class _FilterPath:
     final: bool
@@ -207,23 +212,28 @@ class _FilterPath:
 
 
 def _insert(expression: str, children: dict[str, _FilterPath]) -> None:
-    """ES `FilterPathBuilder#insertNode`: split at the first unescaped dot; `\\.` is a dot inside a name."""
-    split_at, escaped, i = -1, False, 0
-    while i < len(expression):
-        if expression[i] == ".":
-            split_at = i
-            break
-        if expression[i] == "\\" and expression[i + 1 : i + 2] == ".":
-            i, escaped = i + 1, True
-        i += 1
-    head = expression[:split_at] if split_at > 0 else expression
-    name = re.sub(r"\\.", ".", head) if escaped else head  # ES's replaceAll("\\\\.", "."), quirks and all
-    if split_at > 0:
-        child = children.setdefault(name, _FilterPath(final=False))
-        if not child.final:
-            _insert(expression[split_at + 1 :], child.terms)
-    else:
-        children[name] = _FilterPath(final=True)
+    """ES `FilterPathBuilder#insertNode`: split at the first unescaped dot; `\\.` is a dot inside a name.
+
+    ES recurses once per segment; this walks the segments in a loop, so a `filter_path` of thousands of segments
+    costs no stack. Segments deeper than any response can be (`_MAX_FILTER_DEPTH`) are not inserted: they could
+    never match, so the answer is the same and the work is bounded.
+    """
+    start = 0  # the segment being inserted starts here (ES takes a substring per level)
+    for _ in range(_MAX_FILTER_DEPTH):
+        split_at, escaped = expression.find(".", start), False
+        while split_at > start and expression[split_at - 1] == "\\":  # `\\.` is skipped, as ES's scan skips it
+            split_at, escaped = expression.find(".", split_at + 1), True
+        head = expression[start:split_at] if split_at > start else expression[start:]
+        name = re.sub(r"\\.", ".", head) if escaped else head  # ES's replaceAll("\\\\.", "."), quirks and all
+        if split_at <= start:
+            children[name] = _FilterPath(final=True)
+            return
+        child = children.get(name)
+        if child is None:
+            child = children[name] = _FilterPath(final=False)
+        elif child.final:
+            return
+        start, children = split_at + 1, child.terms
 
 
 def _compile(expressions: list[str]) -> _FilterPath:
@@ -232,20 +242,32 @@ def _compile(expressions: list[str]) -> _FilterPath:
     for expression in expressions:
         if expression.strip():
             _insert(expression.strip(), root.terms)
-    return _build(root, "")
+    return _build(root)
 
 
-def _build(node: _FilterPath, pattern: str) -> _FilterPath:
-    """ES `FilterPathBuilder#buildPath`: children whose name holds a `*` become glob children."""
-    built = _FilterPath(final=node.final, double_wildcard=pattern == "**")
-    for name, child in node.terms.items():
-        compiled = _build(child, name)
-        if "*" in name:
-            glob = re.compile(".*".join(map(re.escape, name.split("*"))), re.DOTALL)
-            built.wildcards.append((glob, compiled))
-        else:
-            built.terms[name] = compiled
-    return built
+def _build(root: _FilterPath) -> _FilterPath:
+    """ES `FilterPathBuilder#buildPath`: children whose name holds a `*` become glob children.
+
+    Built bottom-up from an explicit stack rather than by recursion, for the same reason as `_insert`.
+    """
+    built: dict[int, _FilterPath] = {}
+    stack: list[tuple[_FilterPath, str, bool]] = [(root, "", False)]
+    while stack:
+        node, pattern, children_done = stack.pop()
+        if not children_done:
+            stack.append((node, pattern, True))
+            stack.extend((child, name, False) for name, child in node.terms.items())
+            continue
+        result = _FilterPath(final=node.final, double_wildcard=pattern == "**")
+        for name, child in node.terms.items():
+            compiled = built.pop(id(child))
+            if "*" in name:
+                glob = re.compile(".*".join(map(re.escape, name.split("*"))), re.DOTALL)
+                result.wildcards.append((glob, compiled))
+            else:
+                result.terms[name] = compiled
+        built[id(node)] = result
+    return built[id(root)]
 
 
 _DROPPED = object()
@@ -315,6 +337,6 @@ def render(obj: object, fmt: OutputFormat, *, pretty: bool = False, filter_path:
         if filtered is None:
             return b"\n" if pretty and fmt.kind == "json" else b""
         obj = filtered
-    if fmt.kind == "yaml":
-        return to_yaml(obj).encode("utf-8")
-    return to_json(obj, pretty=pretty).encode("utf-8")
+    text = to_yaml(obj) if fmt.kind == "yaml" else to_json(obj, pretty=pretty)
+    # A lone surrogate cannot be UTF-8: it is written `?`, as Java's UTF-8 encoder writes one.
+    return text.encode("utf-8", errors="replace")

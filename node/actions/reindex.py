@@ -185,6 +185,9 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
             slices = await self._auto_slices(task, request)
         assert isinstance(slices, int)
         if slices > 1:
+            first = request.for_slice(0, slices)  # every slice's search meets the same shard limits
+            batch_size = first.batch_size or self.cluster.costs().reindex_batch_size
+            self.client.action(SearchAction).check_shard_limits(self._worker_search(first, batch_size))
             return await self._lead(task, request, slices)
         slice_id = request.slice[0] if request.slice is not None else None
         state = WorkerState(task, slice_id, request.requests_per_second)
@@ -277,12 +280,16 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
                 await self._clear_scroll(task, scroll_id)
         return SliceResult(time.monotonic_ns() - started, False, state.status(), failures)
 
-    async def _initial_search(self, task: Task, request: BulkByScrollRequest, batch_size: int) -> dict[str, Any]:
-        search_request = SearchRequest(
+    @staticmethod
+    def _worker_search(request: BulkByScrollRequest, batch_size: int) -> SearchRequest:
+        return SearchRequest(
             indices=request.source, options=request.options, size=batch_size, track_total_hits=TRACK_ALL,
             source=request.search_source(batch_size), scroll_millis=request.scroll_millis,
             scroll_text=format_duration_nanos(request.scroll_millis * 1_000_000), slice=request.slice, internal=True,
         )  # fmt: skip
+
+    async def _initial_search(self, task: Task, request: BulkByScrollRequest, batch_size: int) -> dict[str, Any]:
+        search_request = self._worker_search(request, batch_size)
         return await self.client.execute(SearchAction, search_request, parent=task)
 
     async def _scroll(

@@ -63,7 +63,9 @@ from node.data.errors import NoShardAvailableActionError, SearchPhaseExecutionEr
 from node.data.index_metadata import indices_of
 from node.data.index_resolver import IndicesOptions, resolve_indices
 from node.data.search_request import (
+    MAX_RESULT_WINDOW,
     SearchRequest,
+    check_shard_search,
     decode_scroll_id,
     encode_scroll_id,
     render_hits_total,
@@ -89,7 +91,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_RESULT_WINDOW = 10_000  # ES `index.max_result_window`
 ShardOutcome = dict[str, Any] | ElasticsearchError
 
 
@@ -332,6 +333,21 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
             for shard, copies in enumerate(copies_of(metadata, name))
         ]
 
+    def check_shard_limits(self, request: SearchRequest) -> None:
+        """Raises what every shard would answer `request` for its limits (`check_shard_search`), without asking
+        them: a reindex leader checks its slices' search this way before it starts thousands of slice workers.
+
+        Raises:
+            SearchPhaseExecutionError: `all shards failed`, each with the limit's `illegal_argument_exception`.
+        """
+        try:
+            slice_max = request.slice[1] if request.slice is not None else 0
+            check_shard_search(request.from_, request.size, request.scroll_millis, slice_max)
+        except IllegalArgumentError as e:
+            shards = self.shard_iterators(self.cluster.state(), request)
+            if shards:
+                self._raise_all_failed("query", {i: ShardSearchFailure(e, s) for i, s in enumerate(shards)})
+
     async def execute(self, task: Task, request: SearchRequest) -> dict[str, Any]:
         """Runs a search in `task` (the `indices:data/read/search` task); returns ES's response body.
 
@@ -341,12 +357,8 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
             IndexNotFoundError, IllegalArgumentError: bad indices or page.
         """
         started = time.monotonic()
-        if request.from_ + request.size > MAX_RESULT_WINDOW and not request.scroll_millis:
-            raise IllegalArgumentError(
-                f"Result window is too large, from + size must be less than or equal to: [{MAX_RESULT_WINDOW}] but "
-                f"was [{request.from_ + request.size}]. See the scroll api for a more efficient way to request large "
-                "data sets. This limit can be set by changing the [index.max_result_window] index level setting."
-            )
+        if not request.scroll_millis:
+            check_shard_search(request.from_, request.size, 0, 0)  # the result window, before any shard is asked
         state = self.cluster.state()
         targets = self.shard_iterators(state, request)
         single = len(targets) == 1 and not request.scroll_millis

@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from node.errors import IllegalArgumentError
 
-__all__ = ["UNIT_NANOS", "TimeUnit", "TimeValue", "parse_time_value"]
+__all__ = ["UNIT_NANOS", "TimeUnit", "TimeValue", "fits_java_integer", "parse_time_value"]
 
 TimeUnit = Literal["nanos", "micros", "ms", "s", "m", "h", "d"]
 
@@ -78,6 +78,12 @@ TimeValue.ZERO = TimeValue(0, "ms")
 TimeValue.MINUS_ONE = TimeValue(-1, "ms")
 
 
+def fits_java_integer(text: str, lowest: int, highest: int) -> bool:
+    """Whether `text` is a Java integer literal in the range; the length is checked first, so a number of any
+    size costs nothing (and never meets Python's limit on converting long digit strings)."""
+    return len(text) <= 21 and bool(_JAVA_LONG.fullmatch(text)) and lowest <= int(text) <= highest
+
+
 def _java_trim(text: str) -> str:
     return text.strip(_JAVA_WHITESPACE)
 
@@ -85,7 +91,7 @@ def _java_trim(text: str) -> str:
 def _parse_duration(original: str, normalized: str, suffix: str, setting_name: str) -> int:
     """Mirrors the private `TimeValue#parse`: a Java long, else tell a fraction from garbage."""
     number = _java_trim(normalized[: len(normalized) - len(suffix)])
-    if _JAVA_LONG.fullmatch(number) and _LONG_MIN <= int(number) <= _LONG_MAX:
+    if fits_java_integer(number, _LONG_MIN, _LONG_MAX):
         value = int(number)
         if value < -1:  # -1 is the magic "no timeout"; any other negative is rejected
             raise IllegalArgumentError(

@@ -14,7 +14,9 @@ float rounding included:
 from __future__ import annotations
 
 import asyncio
+import builtins
 import math
+import re
 import struct
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from node.data.errors import XContentParseError
+from node.data.json_body import json_token
+from node.data.search_request import ParsingError
 from node.errors import ElasticsearchError, IllegalArgumentError, NumberFormatError
 from node.tasks.task import Task, TaskInfo
 
@@ -29,6 +34,7 @@ __all__ = [
     "AUTO_SLICES",
     "AUTO_SLICE_CEILING",
     "UNLIMITED",
+    "BodyFields",
     "BulkByScrollStatus",
     "BulkByScrollTasks",
     "LeaderState",
@@ -36,6 +42,7 @@ __all__ = [
     "WorkerState",
     "f32",
     "java_float",
+    "java_long",
     "parse_requests_per_second",
     "parse_slices",
     "perfectly_throttled_batch_nanos",
@@ -48,7 +55,15 @@ UNLIMITED = math.inf
 AUTO_SLICES = "auto"
 AUTO_SLICE_CEILING = 20  # ES BulkByScrollParallelizationHelper.AUTO_SLICE_CEILING
 _INT_MAX = 2**31 - 1
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _RPS_ERROR = "[requests_per_second] must be a float greater than 0. Use -1 to disable throttling."
+# What Java's `Float#parseFloat` accepts after `String#trim`: decimal or hexadecimal with an optional type suffix,
+# and exactly `NaN` and `Infinity` (case matters, unlike Python's `float`).
+_JAVA_FLOAT = re.compile(
+    r"[+-]?(?:NaN|Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?"
+    r"|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+[fFdD]?)"
+)
+_JAVA_WHITESPACE = "".join(map(chr, range(0x21)))  # String#trim strips every char <= ' '
 
 
 def f32(value: float) -> float:
@@ -71,16 +86,42 @@ def java_float(value: float) -> float:
     return single
 
 
+def java_long(value: float) -> int:
+    """Java's `(long)` cast of a float: NaN is 0 and the infinities saturate, where Python's `int` raises."""
+    if math.isnan(value):
+        return 0
+    if math.isinf(value):
+        return _LONG_MAX if value > 0 else _LONG_MIN
+    return max(_LONG_MIN, min(_LONG_MAX, int(value)))
+
+
+def _parse_java_float(text: str) -> float:
+    """`Float#parseFloat`, as a double holding the float's value; `ValueError` for what Java refuses."""
+    trimmed = text.strip(_JAVA_WHITESPACE)
+    if not _JAVA_FLOAT.fullmatch(trimmed):
+        raise ValueError(text)
+    number = trimmed.rstrip("fFdD") if "x" not in trimmed.lower() else re.sub(r"[fFdD]$", "", trimmed)
+    if number.lstrip("+-") == "NaN":
+        return math.nan
+    if number.lstrip("+-") == "Infinity":
+        return -math.inf if number.startswith("-") else math.inf
+    value = float.fromhex(number) if "x" in number.lower() else float(number)
+    return f32(value)
+
+
 def parse_requests_per_second(text: str | None) -> float | None:
     """ES `AbstractBaseReindexRestHandler#parseRequestsPerSecond`: None when absent, `inf` for -1.
 
+    As in ES, `NaN` passes both of its `<= 0` checks (and those of the request's setter): a reindex at `NaN`
+    requests per second never waits between batches (`(long) NaN` is 0) and reports `"requests_per_second":"NaN"`.
+
     Raises:
-        IllegalArgumentError: not a float, or not > 0 (except -1).
+        IllegalArgumentError: not a Java float, or not > 0 (except -1).
     """
     if text is None:
         return None
     try:
-        value = float(text.strip().rstrip("fFdD")) if text.strip() not in ("", "nan", "inf", "-inf") else float("x")
+        value = _parse_java_float(text)
     except ValueError:
         raise IllegalArgumentError(_RPS_ERROR, cause=NumberFormatError(f'For input string: "{text}"')) from None
     if value == -1:
@@ -106,6 +147,110 @@ def parse_slices(text: str | None) -> int | str:
     return slices
 
 
+class BodyFields:
+    """The fields of one object of a reindex-family body, read with the type checks of ES's `ObjectParser`.
+
+    A field of the wrong type is `[reindex] source doesn't support values of type: VALUE_STRING`, a number that
+    does not parse `[reindex] failed to parse field [max_docs]` (caused by ES's `number_format_exception`), both
+    `x_content_parse_exception` 400s located at the field's name in the body text.
+    """
+
+    __slots__ = ("_object", "_parser", "_text")
+
+    def __init__(self, parser: str, fields: Mapping[str, Any], text: str) -> None:
+        self._parser = parser
+        self._object = fields
+        self._text = text
+
+    def _error(self, field: str, message: str, cause: ElasticsearchError | None = None) -> XContentParseError:
+        position = self._text.find(f'"{field}"')
+        return XContentParseError(1, position + 1 if position >= 0 else 1, f"[{self._parser}] {message}", cause=cause)
+
+    def _type_error(self, field: str) -> XContentParseError:
+        return self._error(field, f"{field} doesn't support values of type: {json_token(self._object[field])}")
+
+    def object(self, field: str) -> BodyFields:
+        """An object field (`ValueType.OBJECT`); an absent one reads as empty."""
+        value = self._object.get(field, {})
+        if not isinstance(value, dict):
+            raise self._type_error(field)
+        return BodyFields(field, value, self._text)
+
+    def int(self, field: str) -> builtins.int | None:
+        """An int field (`declareInt`): a number, or a string holding one, within Java's int range."""
+        if field not in self._object:
+            return None
+        value = self._object[field]
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self._type_error(field)
+        text = value if isinstance(value, str) else repr(value)
+        try:
+            number = int(value) if not isinstance(value, str) else int(_java_int_text(value))
+        except (ValueError, OverflowError):
+            number = None
+        if number is None or not -(2**31) <= number <= _INT_MAX:
+            cause = NumberFormatError(f'For input string: "{text}"')
+            raise self._error(field, f"failed to parse field [{field}]", cause) from None
+        return number
+
+    def string(self, field: str) -> str | None:
+        """A string field (`declareString`)."""
+        value = self._object.get(field)
+        if value is not None and not isinstance(value, str):
+            raise self._type_error(field)
+        return value
+
+    def script(self, field: str = "script") -> Mapping[str, Any] | None:
+        """A script (`ValueType.OBJECT_OR_STRING`): a string is the source of an inline script, as `Script#parse`."""
+        value = self._object.get(field)
+        if value is None or isinstance(value, dict):
+            return value
+        if isinstance(value, str):
+            return {"source": value}
+        raise self._type_error(field)
+
+    def indices(self, field: str = "index") -> tuple[str, ...]:
+        """ES `ReindexRequest#extractStringArray`: a comma-separated string or a list of strings."""
+        value = self._object.get(field)
+        if value is None:
+            return ()
+        if isinstance(value, str):  # Java's split(","): trailing empty names dropped, inner ones kept
+            names = value.split(",") if value else []
+            while names and names[-1] == "":
+                names.pop()
+            return tuple(names)
+        if isinstance(value, list) and all(isinstance(name, str) for name in value):
+            return tuple(value)
+        raise IllegalArgumentError(f"Expected [{field}] to be a list of a string but was [{_java_text(value)}]")
+
+    def slice(self, field: str = "slice") -> tuple[builtins.int, builtins.int] | None:
+        """A manual slice, `{"id": i, "max": n}` (ES `SliceBuilder`)."""
+        if field not in self._object:
+            return None
+        fields = self.object(field)
+        slice_id, slice_max = fields.int("id"), fields.int("max")
+        if slice_id is None or slice_max is None:
+            raise ParsingError("[slice] requires [id] and [max]")
+        return slice_id, slice_max
+
+
+def _java_int_text(text: str) -> str:
+    if not re.fullmatch(r"[+-]?[0-9]{1,11}", text):
+        raise ValueError(text)
+    return text
+
+
+def _java_text(value: Any) -> str:
+    """Roughly how Java prints a parsed JSON value in a message (`Map#toString`, `List#toString`)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_text(v) for v in value) + "]"
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
+    return str(value)
+
+
 def perfectly_throttled_batch_nanos(batch_size: int, requests_per_second: float) -> float:
     """ES `WorkerBulkByScrollTaskState#perfectlyThrottledBatchTime`, in float arithmetic."""
     if math.isinf(requests_per_second):
@@ -119,7 +264,7 @@ def throttle_wait_nanos(last_batch_start_ns: int, now_ns: int, last_batch_size: 
     target = perfectly_throttled_batch_nanos(last_batch_size, requests_per_second)
     if math.isinf(target):
         return 2**63 - 1
-    earliest_next = last_batch_start_ns + int(target)
+    earliest_next = last_batch_start_ns + java_long(target)
     return max(0, earliest_next - now_ns)
 
 
@@ -130,6 +275,8 @@ def rescheduled_delay_nanos(remaining_ns: int, old_rps: float, new_rps: float) -
     if math.isinf(new_rps):
         return 0
     scaled = f32(f32(f32(float(remaining_ns)) * f32(old_rps)) / f32(new_rps))
+    if math.isnan(scaled):
+        return 0  # Java's Math.round(NaN)
     if math.isinf(scaled) or scaled >= _INT_MAX:
         return _INT_MAX
     return math.floor(scaled + 0.5)

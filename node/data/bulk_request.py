@@ -6,7 +6,8 @@ for `delete`, a source line. Errors are ES's, word for word:
 - the last line must end with a newline: `The bulk request must be terminated by a newline [\\n]`;
 - an action line that is not `{"<action>": {...}}`: `Malformed action/metadata line [N], expected ...`;
 - an unknown metadata field: `Action/metadata line [N] contains an unknown parameter [x]`;
-- invalid JSON: `x_content_parse_exception` (see `node.data.json_body`);
+- invalid JSON, invalid UTF-8 or a Jackson stream constraint: `x_content_parse_exception` (see
+  `node.data.json_body`); in a source line only that item fails, as ES fails it while parsing the document;
 - then validation, all problems numbered: `Validation Failed: 1: index is missing;2: ...`, and
   `Validation Failed: 1: no requests added;` when there is nothing to do.
 
@@ -16,13 +17,12 @@ create the document. Sources are checked for being JSON objects and then dropped
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from node.data.errors import XContentParseError
-from node.data.json_body import jackson_error
+from node.data.json_body import decode_utf8, json_token, parse_json, read_json
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 
 __all__ = ["ACTIONS", "BulkItem", "describe_bulk", "parse_bulk", "source_error", "validate_bulk"]
@@ -70,34 +70,15 @@ class BulkItem:
         return replace(self, id=doc_id)
 
 
-def _token(value: Any) -> str:
-    """The Jackson token name of a parsed JSON value's first token."""
-    if isinstance(value, dict):
-        return "START_OBJECT"
-    if isinstance(value, list):
-        return "START_ARRAY"
-    if isinstance(value, str):
-        return "VALUE_STRING"
-    if isinstance(value, bool):
-        return "VALUE_BOOLEAN"
-    if value is None:
-        return "VALUE_NULL"
-    return "VALUE_NUMBER"
-
-
-def _parse_action_line(text: str, line: int) -> tuple[str, Mapping[str, Any]] | None:
+def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] | None:
     """The action and its metadata, or None for a blank line."""
-    if not text.strip():
+    if not raw.strip():
         return None
-    decoder = json.JSONDecoder()
-    start = len(text) - len(text.lstrip())
-    try:
-        value, end = decoder.raw_decode(text, start)
-    except json.JSONDecodeError as e:
-        raise jackson_error(text, e) from None
+    text = decode_utf8(raw)
+    value, end = read_json(text, raw=raw)
     prefix = f"Malformed action/metadata line [{line}]"
     if not isinstance(value, dict):
-        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT but found [{_token(value)}]")
+        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT but found [{json_token(value)}]")
     if not value:
         raise IllegalArgumentError(f"{prefix}, expected FIELD_NAME but found [END_OBJECT]")
     keys = list(value)
@@ -108,7 +89,7 @@ def _parse_action_line(text: str, line: int) -> tuple[str, Mapping[str, Any]] | 
         )
     metadata = value[action]
     if not isinstance(metadata, dict):
-        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT or END_OBJECT but found [{_token(metadata)}]")
+        raise IllegalArgumentError(f"{prefix}, expected START_OBJECT or END_OBJECT but found [{json_token(metadata)}]")
     for field, field_value in metadata.items():
         if field in _OBJECT_FIELDS:
             continue
@@ -116,7 +97,7 @@ def _parse_action_line(text: str, line: int) -> tuple[str, Mapping[str, Any]] | 
             raise IllegalArgumentError(f"Action/metadata line [{line}] contains an unknown parameter [{field}]")
         if isinstance(field_value, dict | list):
             raise IllegalArgumentError(
-                f"{prefix}, expected a simple value for field [{field}] but found [{_token(field_value)}]"
+                f"{prefix}, expected a simple value for field [{field}] but found [{json_token(field_value)}]"
             )
     if len(keys) > 1:
         raise IllegalArgumentError(f"{prefix}, expected END_OBJECT but found [FIELD_NAME]")
@@ -133,14 +114,14 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def source_error(text: str) -> str | None:
+def source_error(source: str | bytes) -> str | None:
     """Why a source line cannot be indexed (ES fails such an item with a `document_parsing_exception`)."""
     try:
-        value = json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))[0]
-    except json.JSONDecodeError as e:
-        return jackson_error(text, e).reason
+        value = parse_json(source)
+    except XContentParseError as e:
+        return e.reason
     if not isinstance(value, dict):
-        return f"[1:1] failed to parse: root must be an object, found [{_token(value)}]"
+        return f"[1:1] failed to parse: root must be an object, found [{json_token(value)}]"
     return None
 
 
@@ -151,9 +132,8 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         IllegalArgumentError: a malformed action line or a missing final newline (400).
         XContentParseError: an action line that is not JSON (400).
     """
-    text = body.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if lines[-1] != "":
+    lines = body.split(b"\n")
+    if lines[-1] != b"":
         raise IllegalArgumentError("The bulk request must be terminated by a newline [\\n]")
     lines.pop()
     items: list[BulkItem] = []
@@ -172,15 +152,16 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
             continue
         if number >= len(lines):
             break  # ES drops an action whose source line never came
-        source = lines[number].rstrip("\r")
+        raw_source = lines[number].rstrip(b"\r")
         number += 1
         op_type = _text(metadata.get("op_type"))
         if action == "index" and op_type == "create":
             action = "create"
         if action == "update":
-            items.append(_update_item(source, index, doc_id, routing))
+            items.append(_update_item(decode_utf8(raw_source), index, doc_id, routing))
             continue
-        problem = source_error(source) if source.strip() else "failed to parse, document is empty"
+        problem = source_error(raw_source) if raw_source.strip() else "failed to parse, document is empty"
+        source = raw_source.decode("utf-8", errors="replace")  # the description only
         items.append(BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source))
     return items
 
@@ -192,12 +173,9 @@ def _update_item(source: str, index: str | None, doc_id: str | None, routing: st
     """ES parses an update's body while parsing the bulk (`UpdateRequest#fromXContent`): its errors fail it all."""
     body: Mapping[str, Any] = {}
     if source.strip():
-        try:
-            body = json.JSONDecoder().raw_decode(source, len(source) - len(source.lstrip()))[0]
-        except json.JSONDecodeError as e:
-            raise jackson_error(source, e) from None
+        body = read_json(source)[0]
         if not isinstance(body, dict):
-            raise XContentParseError(1, 1, f"[UpdateRequest] Expected START_OBJECT but was: {_token(body)}")
+            raise XContentParseError(1, 1, f"[UpdateRequest] Expected START_OBJECT but was: {json_token(body)}")
         for field in body:
             if field not in _UPDATE_FIELDS:
                 column = source.find(f'"{field}"') + 1

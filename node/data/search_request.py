@@ -21,13 +21,19 @@ from typing import Any
 from node.data.errors import ElasticsearchError
 from node.data.index_resolver import IndicesOptions
 from node.errors import IllegalArgumentError
+from node.human import format_duration_nanos
 
 __all__ = [
     "DEFAULT_TRACK_TOTAL_HITS",
+    "MAX_KEEP_ALIVE_MILLIS",
+    "MAX_RESULT_WINDOW",
+    "MAX_SLICES_PER_SCROLL",
     "TRACK_ALL",
     "ParsingError",
     "SearchRequest",
     "ShardTarget",
+    "check_keep_alive",
+    "check_shard_search",
     "decode_scroll_id",
     "encode_scroll_id",
     "parse_search_body",
@@ -39,6 +45,11 @@ __all__ = [
 DEFAULT_TRACK_TOTAL_HITS = 10_000
 TRACK_ALL = 2_147_483_647  # `track_total_hits: true` (ES TRACK_TOTAL_HITS_ACCURATE, Integer.MAX_VALUE)
 DEFAULT_SIZE = 10
+# The limits ES puts on what one search may hold on a shard. All three are settings in ES (per index, or for the
+# cluster); here they keep their defaults.
+MAX_RESULT_WINDOW = 10_000  # ES `index.max_result_window`
+MAX_SLICES_PER_SCROLL = 1024  # ES `index.max_slices_per_scroll`
+MAX_KEEP_ALIVE_MILLIS = 86_400_000  # ES `search.max_keep_alive`, 24h
 
 # SearchSourceBuilder#innerToXContent field order.
 _SOURCE_ORDER = (
@@ -168,6 +179,50 @@ def render_hits_total(total: int, track: int | None, as_int: bool) -> Any:
     if total > track:
         return track if as_int else {"value": track, "relation": "gte"}
     return total if as_int else {"value": total, "relation": "eq"}
+
+
+def check_keep_alive(keep_alive_millis: int) -> None:
+    """ES `SearchService#checkKeepAliveLimit`, for a scroll's first round and every later one.
+
+    Raises:
+        IllegalArgumentError: `Keep alive for request (2d) is too large. It must be less than (1d). ...`.
+    """
+    if keep_alive_millis > MAX_KEEP_ALIVE_MILLIS:
+        raise IllegalArgumentError(
+            f"Keep alive for request ({format_duration_nanos(keep_alive_millis * 1_000_000)}) is too large. "
+            f"It must be less than ({format_duration_nanos(MAX_KEEP_ALIVE_MILLIS * 1_000_000)}). "
+            "This limit can be set by changing the [search.max_keep_alive] cluster level setting."
+        )
+
+
+def check_shard_search(offset: int, size: int, keep_alive_millis: int, slice_max: int) -> None:
+    """What a shard checks before opening a search context, in ES's order (`SearchService#createContext`, then
+    `DefaultSearchContext#preProcess`): the scroll keep-alive, the result window (the batch size of a scroll),
+    and the number of slices of a sliced scroll. Each failure is that shard's failure, as in ES.
+
+    Raises:
+        IllegalArgumentError: ES's text for the first limit passed.
+    """
+    scroll = keep_alive_millis > 0
+    check_keep_alive(keep_alive_millis)
+    window = offset + size
+    if window > MAX_RESULT_WINDOW:
+        if not scroll:
+            raise IllegalArgumentError(
+                f"Result window is too large, from + size must be less than or equal to: [{MAX_RESULT_WINDOW}] but "
+                f"was [{window}]. See the scroll api for a more efficient way to request large data sets. This "
+                "limit can be set by changing the [index.max_result_window] index level setting."
+            )
+        raise IllegalArgumentError(
+            f"Batch size is too large, size must be less than or equal to: [{MAX_RESULT_WINDOW}] but was [{window}]. "
+            "Scroll batch sizes cost as much memory as result windows so they are controlled by the "
+            "[index.max_result_window] index level setting."
+        )
+    if scroll and slice_max > MAX_SLICES_PER_SCROLL:
+        raise IllegalArgumentError(
+            f"The number of slices [{slice_max}] is too large. It must be less than [{MAX_SLICES_PER_SCROLL}]. "
+            "This limit can be set by changing the [index.max_slices_per_scroll] index level setting."
+        )
 
 
 def slice_range(docs: int, slice_id: int, slice_max: int) -> tuple[int, int]:

@@ -25,7 +25,7 @@ from node.common.action_names import (
 from node.data.allocation import copies_of
 from node.data.errors import ShardNotFoundError
 from node.data.index_metadata import indices_of
-from node.data.search_request import slice_range
+from node.data.search_request import check_keep_alive, check_shard_search, slice_range
 from node.indices.local_shards import LocalShards
 from node.indices.search_contexts import SearchContexts
 from node.indices.simulated_work import simulate
@@ -85,6 +85,7 @@ class SearchService:
 
     async def _on_query(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         self._check_copy(request)
+        check_shard_search(getattr(request, "from"), request.size, request.keep_alive_millis, request.slice_max)
         with self._shards.stats.phase((request.index_uuid, request.shard), "query"):
             return await self._query(task, request)
 
@@ -124,6 +125,7 @@ class SearchService:
         return _response(body)
 
     async def _on_query_scroll(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
+        check_keep_alive(request.keep_alive_millis)
         context = self.contexts.get(request.context_id, request.keep_alive_millis / 1000 or None)
         costs = self._cluster.costs()
         with self._shards.stats.phase((context.uuid, context.shard), "query"):

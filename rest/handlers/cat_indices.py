@@ -21,7 +21,7 @@ from node.data.allocation import copies_of, routing_view
 from node.data.health import cluster_health
 from node.data.index_metadata import IndexMetadata, indices_of
 from node.data.index_resolver import IndicesOptions, resolve_indices
-from node.human import format_iso_millis, format_java_double
+from node.human import format_byte_size, format_iso_millis
 from node.indices.shard_stats import simulated_size
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, cat_response
@@ -30,7 +30,6 @@ from rest.params import Params, split_by_comma
 
 __all__ = ["INDICES_COLUMNS", "SHARDS_COLUMNS", "cat_indices", "cat_shards", "format_bytes", "simulated_size"]
 
-_UNITS = (("pb", 1 << 50), ("tb", 1 << 40), ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10))
 _BYTES_PARAM = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
 
 
@@ -38,12 +37,7 @@ def format_bytes(size: int, unit: str | None = None) -> str:
     """ES `ByteSizeValue#toString` (one decimal, truncated, `.0` dropped), or a whole count in `?bytes=<unit>`."""
     if unit in _BYTES_PARAM:
         return str(size // _BYTES_PARAM[unit])
-    for suffix, factor in _UNITS:
-        if size >= factor:
-            text = format_java_double(size / factor)
-            whole, _, fraction = text.partition(".")
-            return f"{whole}{'.' + fraction[0] if fraction and fraction[0] != '0' else ''}{suffix}"
-    return f"{size}b"
+    return format_byte_size(size)
 
 
 INDICES_COLUMNS = (

@@ -17,7 +17,8 @@ from aiohttp import web
 from node.actions.bulk import BulkAction, BulkOptions, BulkRequest, DeleteAction, IndexAction, ItemOutcome
 from node.actions.get import GetAction, GetRequest
 from node.data.bulk_request import BulkItem, parse_bulk, source_error, validate_bulk
-from node.data.json_body import required_body
+from node.data.errors import XContentParseError
+from node.data.json_body import parse_json, required_body
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 from rest.app_keys import rest_client, rest_request
 from rest.handlers.indices import reject_shadowed_path
@@ -60,8 +61,8 @@ def _source_description(source: str) -> str:
     if len(raw) > _MAX_SOURCE_IN_DESCRIPTION:
         return f"n/a, actual length: [{len(raw) / 1024:.1f}kb], max length: 2kb".replace(".0kb", "kb")
     try:
-        return json.dumps(json.loads(source), separators=(",", ":"), ensure_ascii=False)
-    except json.JSONDecodeError:
+        return json.dumps(parse_json(source), separators=(",", ":"), ensure_ascii=False)
+    except XContentParseError:
         return "_na_"
 
 
@@ -90,9 +91,10 @@ async def _index(request: web.Request, create: bool) -> web.Response:
     doc_id = request.match_info.get("id")
     if doc_id is not None and not doc_id:
         raise ActionRequestValidationError("id is missing")
-    source = required_body(await request.read()).decode("utf-8", errors="replace")
+    raw = required_body(await request.read())
+    source = raw.decode("utf-8", errors="replace")
     action = "create" if create or op_type == "create" else "index"
-    problem = source_error(source)
+    problem = source_error(raw)
     item = BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source)
     validate_bulk([item])
     description = f"index {{[{index}][{doc_id}], source[{_source_description(source)}]}}"

@@ -36,6 +36,8 @@ from typing import Any
 from aiohttp import web
 
 from node.cluster.state import DiscoveryNode
+from node.data.errors import XContentParseError
+from node.data.json_body import parse_json
 from node.errors import ElasticsearchError, IllegalArgumentError
 from node.transport.faults import FaultKind, FaultSpec, parse_actions
 from rest.app_keys import cluster_state, rest_request, services
@@ -61,9 +63,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise _parse_error("request body is required")
     try:
-        body = json.loads(raw)
-    except ValueError as e:
-        raise _parse_error(f"Failed to parse content to map: {e}") from None
+        body = parse_json(raw)
+    except XContentParseError as e:
+        raise _parse_error(f"Failed to parse content to map: {e.reason}") from None
     if not isinstance(body, dict):
         raise _parse_error("request body must be a JSON object")
     return body

@@ -9,7 +9,6 @@ update-by-query response omits `created`, delete-by-query's also `updated`, as E
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +17,13 @@ from node.actions.reindex import BULK_BY_SCROLL_ACTIONS, DEFAULT_SCROLL_MILLIS, 
 from node.actions.rethrottle import RethrottleAction, RethrottleRequest
 from node.common.action_names import DELETE_BY_QUERY, UPDATE_BY_QUERY
 from node.common.action_names import REINDEX as REINDEX_ACTION
-from node.data.bulk_by_scroll import UNLIMITED, parse_requests_per_second, parse_slices, render_response
+from node.data.bulk_by_scroll import (
+    UNLIMITED,
+    BodyFields,
+    parse_requests_per_second,
+    parse_slices,
+    render_response,
+)
 from node.data.errors import XContentParseError
 from node.data.json_body import parse_json_object
 from node.data.search_request import ParsingError
@@ -43,16 +48,6 @@ def _unknown_field(parser: str, key: str, text: str) -> XContentParseError:
     return XContentParseError(1, position + 1 if position >= 0 else 1, f"[{parser}] unknown field [{key}]")
 
 
-def _int_param(params: Params, name: str) -> int | None:
-    value = params.str(name)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise IllegalArgumentError(f"Failed to parse int parameter [{name}] with value [{value}]") from None
-
-
 def _conflicts(value: Any) -> str:
     if value not in ("abort", "proceed"):
         raise IllegalArgumentError(f'conflicts may only be "proceed" or "abort" but was [{value}]')
@@ -65,7 +60,7 @@ def _common(params: Params) -> dict[str, Any]:
     slices = parse_slices(params.str("slices"))
     scroll = params.time("scroll")
     timeout = params.time("timeout")
-    max_docs = _int_param(params, "max_docs")
+    max_docs = params.int("max_docs")
     params.consume("refresh", "wait_for_active_shards", "require_alias")
     out: dict[str, Any] = {
         "requests_per_second": UNLIMITED if rps is None else rps,
@@ -76,14 +71,6 @@ def _common(params: Params) -> dict[str, Any]:
     if max_docs is not None:
         out["max_docs"] = max_docs
     return out
-
-
-def _slice(value: Any) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or "id" not in value or "max" not in value:
-        raise ParsingError("[slice] requires [id] and [max]")
-    return int(value["id"]), int(value["max"])
 
 
 async def _run(
@@ -115,27 +102,29 @@ async def reindex(request: web.Request) -> web.Response:
     for key in body:
         if key not in ("source", "dest", "max_docs", "script", "conflicts"):
             raise _unknown_field("reindex", key, text)
-    source = body.get("source") or {}
-    dest = body.get("dest") or {}
-    for key in dest:
+    fields = BodyFields("reindex", body, text)
+    source, dest = fields.object("source"), fields.object("dest")
+    for key in body.get("dest") or {}:
         if key not in ("index", "op_type", "version_type", "pipeline", "routing"):
             raise _unknown_field("dest", key, text)
-    indices = source.get("index")
-    names = tuple(split_by_comma(indices) if isinstance(indices, str) else indices or ())
-    op_type = dest.get("op_type", "index")
+    op_type = dest.string("op_type") or "index"
     if op_type not in ("index", "create"):
         raise IllegalArgumentError(f"opType must be 'create' or 'index', found: [{op_type}]")
+    batch_size = source.int("size")
+    if batch_size is not None and batch_size < 0:  # ES SearchSourceBuilder#size
+        raise IllegalArgumentError(f"[size] parameter cannot be negative, found [{batch_size}]")
+    max_docs = fields.int("max_docs")
     bbs = BulkByScrollRequest(
         action=REINDEX_ACTION,
-        source=names,
-        dest=dest.get("index"),
-        query=source.get("query"),
-        batch_size=int(source["size"]) if "size" in source else None,
-        slice=_slice(source.get("slice")),
+        source=source.indices(),
+        dest=dest.string("index"),
+        query=(body.get("source") or {}).get("query"),
+        batch_size=batch_size,
+        slice=source.slice(),
         conflicts=_conflicts(body.get("conflicts", "abort")),
-        script=body.get("script"),
+        script=fields.script(),
         op_type=op_type,
-        **{**common, **({"max_docs": int(body["max_docs"])} if "max_docs" in body else {})},
+        **{**common, **({"max_docs": max_docs} if max_docs is not None else {})},
     )
     return await _run(request, bbs, wait, created=True, updated=True)
 
@@ -146,7 +135,7 @@ async def _by_query(request: web.Request, action: str) -> web.Response:
     p = req.params
     common = _common(p)
     wait = p.bool("wait_for_completion", True)
-    scroll_size = _int_param(p, "scroll_size")
+    scroll_size = p.int("scroll_size")
     conflicts = p.str("conflicts")
     q = p.str("q")
     options = indices_options(p)
@@ -167,16 +156,18 @@ async def _by_query(request: web.Request, action: str) -> web.Response:
     query = body.get("query")
     if q is not None:
         query = {"query_string": {"query": q}}
+    fields = BodyFields("update_by_query" if action == UPDATE_BY_QUERY else "delete_by_query", body, raw.decode())
+    max_docs = fields.int("max_docs")
     bbs = BulkByScrollRequest(
         action=action,
         source=tuple(split_by_comma(request.match_info["index"])),
         query=query if query is not None or action == DELETE_BY_QUERY else None,
         batch_size=scroll_size,
-        slice=_slice(body.get("slice")),
+        slice=fields.slice(),
         conflicts=_conflicts(conflicts if conflicts is not None else body.get("conflicts", "abort")),
-        script=body.get("script"),
+        script=fields.script(),
         options=options,
-        **{**common, **({"max_docs": int(body["max_docs"])} if "max_docs" in body else {})},
+        **{**common, **({"max_docs": max_docs} if max_docs is not None else {})},
     )
     return await _run(request, bbs, wait, created=False, updated=action == UPDATE_BY_QUERY)
 

@@ -49,13 +49,13 @@ _ACCEPTED = (
 
 
 def _non_negative(params: Params, name: str, body: Mapping[str, Any]) -> int | None:
-    text = params.str(name)
-    value: Any = text if text is not None else body.get(name)
+    value: Any = params.int(name)  # a Java int, as ES `RestRequest#paramAsInt` reads it
+    value = value if value is not None else body.get(name)
     if value is None:
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise IllegalArgumentError(f"Failed to parse int parameter [{name}] with value [{value}]") from None
     if number < 0:
         raise IllegalArgumentError(f"[{name}] parameter cannot be negative, found [{number}]")

@@ -15,20 +15,17 @@ Parameters (all optional):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from node.actions.test_tasks import TestTasksAction, TestTasksRequest
-from node.errors import IllegalArgumentError, NumberFormatError
+from node.errors import IllegalArgumentError
 from rest.app_keys import rest_client, rest_request
 from rest.params import Params, TimeValue
 
 __all__ = ["SimTasksParams", "parse_sim_tasks_params", "start_test_tasks"]
 
-_JAVA_INT = re.compile(r"[+-]?[0-9]+")
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _DEFAULT_CHECK_INTERVAL = TimeValue(100, "ms")
 
 
@@ -40,24 +37,11 @@ class SimTasksParams:
     wait_for_completion: bool
 
 
-def _int_param(params: Params, name: str, default: int) -> int:
-    """ES `RestRequest#paramAsInt`: a strict Java int, else `Failed to parse int parameter [...]`."""
-    value = params.str(name)
-    if value is None:
-        return default
-    if not _JAVA_INT.fullmatch(value) or not _INT_MIN <= int(value) <= _INT_MAX:
-        raise IllegalArgumentError(
-            f"Failed to parse int parameter [{name}] with value [{value}]",
-            cause=NumberFormatError(f'For input string: "{value}"'),
-        )
-    return int(value)
-
-
 def parse_sim_tasks_params(params: Params) -> SimTasksParams:
     """Reads and validates every parameter, raising ES-style 400s (`illegal_argument_exception`)."""
     nodes = params.list("nodes")
     duration = params.time("duration") or TimeValue.MINUS_ONE
-    depth = _int_param(params, "depth", 1)
+    depth = params.int("depth", 1)
     cancellable = params.bool("cancellable", True)
     fail = params.bool("fail", False)
     check_interval = params.time("check_interval") or _DEFAULT_CHECK_INTERVAL

@@ -1,10 +1,12 @@
-"""Addresses and ids of the nodes of a `LocalCluster`, for tests that talk to them."""
+"""Addresses, ids, memory and membership of the nodes of a `LocalCluster`, for tests that talk to them."""
 
 from __future__ import annotations
 
 from cluster.launcher import LocalCluster
+from cluster.process import memory_use
+from tests.support.http import call, wait_until
 
-__all__ = ["node_id", "url"]
+__all__ = ["assert_cluster_whole", "node_id", "resident_bytes", "url", "wait_for_resident_within"]
 
 
 def url(cluster: LocalCluster, name: str) -> str:
@@ -19,3 +21,36 @@ def node_id(cluster: LocalCluster, name: str) -> str:
     record = cluster.node(name)
     assert record.node_id is not None, f"{name} has not been started"
     return record.node_id
+
+
+def resident_bytes(cluster: LocalCluster, name: str) -> int:
+    """The node process's resident memory now (`VmRSS`)."""
+    pid = cluster.node(name).pid
+    use = memory_use(pid) if pid is not None else None
+    assert use is not None, f"cannot read the memory of {name}"
+    return use.resident
+
+
+def wait_for_resident_within(cluster: LocalCluster, name: str, baseline: int, ratio: float = 1.10) -> int:
+    """Polls until the node's resident memory is back within `ratio` of `baseline`; returns it."""
+    seen: list[int] = []
+
+    def back() -> int | None:
+        seen.append(resident_bytes(cluster, name))
+        return seen[-1] if seen[-1] <= baseline * ratio else None
+
+    try:
+        return wait_until(back, timeout=30.0, interval=0.2, what=f"the memory of {name} back near {baseline >> 20} MB")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: still {seen[-1] >> 20} MB") from None
+
+
+def assert_cluster_whole(cluster: LocalCluster) -> None:
+    """Every node sees every node, and none was ever removed from the cluster (no `removed {...}` applied)."""
+    names = sorted(cluster.names)
+    for name in names:
+        listed = call(url(cluster, name), "GET", "/_cat/nodes?format=json&h=name").json
+        assert sorted(row["name"] for row in listed) == names, f"{name} sees {listed}"
+    for record in cluster.nodes:
+        removals = [line for line in record.log_file.read_text().splitlines() if "removed {" in line]
+        assert removals == [], f"{record.name} applied node removals: {removals}"

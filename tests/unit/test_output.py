@@ -470,3 +470,14 @@ def test_render_writes_no_body_for_a_root_array_that_loses_everything() -> None:
 def test_render_refuses_text() -> None:
     with pytest.raises(ValueError):
         render({}, TEXT)
+
+
+def test_a_filter_path_thousands_of_segments_deep_filters_like_a_short_one() -> None:
+    deep = ".".join(["h", "i", "j", "k", "l"] + ["x"] * 30_000)
+    assert apply_filter_path(SAMPLE, [deep]) == {}
+    assert apply_filter_path(SAMPLE, ["-" + deep]) == SAMPLE
+    assert apply_filter_path(SAMPLE, [".".join(["a"] * 2000), "a"]) == {"a": 0}
+
+
+def test_render_writes_a_lone_surrogate_as_a_question_mark() -> None:
+    assert render({"a": "x\udcffy"}, JSON) == b'{"a":"x?y"}'

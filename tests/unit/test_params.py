@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from multidict import MultiDict
 
 from node.errors import IllegalArgumentError
@@ -321,3 +323,66 @@ def test_consume_accepts_without_reading() -> None:
 def test_unrecognized_names_other_things_than_parameters() -> None:
     error = unrecognized("/_nodes/jvm,foo", ["foo", "bar"], ["jvm", "os"], "metric")
     assert error.reason == "request [/_nodes/jvm,foo] contains unrecognized metrics: [bar], [foo]"
+
+
+# --- bounded suggestion work ---------------------------------------------------------------------------------------
+
+
+def _lucene_similarity(a: str, b: str) -> float:
+    """Lucene `LevenshteinDistance#getDistance` computed in full, the reference the bounded version must match."""
+    if not a or not b:
+        return 1.0 if a == b else 0.0
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return 1 - previous[-1] / max(len(a), len(b))
+
+
+def test_a_huge_parameter_name_is_rejected_without_suggestions() -> None:
+    name = "a" * 60_000
+    p = params(path="/idx/_search", **{name: "1"})
+    p.str("size")
+    assert _rejection(p) == f"request [/idx/_search] contains unrecognized parameter: [{name}]"
+
+
+@settings(max_examples=300, derandomize=True)
+@given(
+    name=st.text(alphabet="abcdefg_", max_size=12),
+    candidates=st.lists(st.text(alphabet="abcdefg_", min_size=1, max_size=12), min_size=1, max_size=6, unique=True),
+)
+def test_bounded_suggestions_are_the_full_computation(name: str, candidates: list[str]) -> None:
+    if name in candidates:
+        return
+    expected = sorted(
+        (c for c in candidates if _lucene_similarity(name, c) > 0.5), key=lambda c: (-_lucene_similarity(name, c), c)
+    )
+    reason = unrecognized("/x", [name], candidates).reason
+    suggested = reason.partition("did you mean ")[2].removeprefix("any of ").strip("[]?").split(", ")
+    assert (suggested if "did you mean" in reason else []) == expected
+
+
+def test_names_are_compared_as_utf16_code_units_like_lucene() -> None:
+    # One astral character is two UTF-16 units: [😀x] is one edit away from [😀], a similarity of 2/3.
+    assert unrecognized("/x", ["\U0001f600x"], ["\U0001f600"]).reason == (
+        "request [/x] contains unrecognized parameter: [\U0001f600x] -> did you mean [\U0001f600]?"
+    )
+
+
+def test_suggestions_stop_when_the_budget_is_spent_and_every_name_is_still_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # [detaild] against both candidates costs 2 + 7 * 8 + 7 * 5 cells; [nodez] finds the budget spent.
+    monkeypatch.setattr("rest.params.SUGGESTION_BUDGET", 93)
+    reason = unrecognized("/_tasks", ["detaild", "nodez"], ["detailed", "nodes"]).reason
+    assert reason == (
+        "request [/_tasks] contains unrecognized parameters: [detaild] -> did you mean [detailed]?, [nodez]"
+    )
+
+
+def test_a_name_the_budget_runs_out_on_gets_no_partial_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rest.params.SUGGESTION_BUDGET", 92)
+    reason = unrecognized("/_tasks", ["detaild"], ["detailed", "nodes"]).reason
+    assert reason == "request [/_tasks] contains unrecognized parameter: [detaild]"
