@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.actions.bulk import ItemOutcome
+from node.actions.support.tasks_action import TasksResponse
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.errors import ElasticsearchError, status_name
 from node.tasks.task import TaskInfo
@@ -18,6 +19,7 @@ __all__ = [
     "render_bulk_response",
     "render_item",
     "render_list_tasks",
+    "render_tasks_response",
     "task_failure",
     "task_groups",
     "tasks_node_entry",
@@ -100,6 +102,20 @@ def _group_dict(group: TaskGroup, *, human: bool) -> dict[str, Any]:
     if group.child_tasks:
         out["children"] = [_group_dict(child, human=human) for child in group.child_tasks]
     return out
+
+
+def render_tasks_response(
+    state: ClusterState, response: TasksResponse, *, group_by: str, human: bool
+) -> dict[str, Any]:
+    """A tasks action's response (list, cancel, rethrottle) as ES renders its `ListTasksResponse`."""
+    return render_list_tasks(
+        state,
+        response.tasks_by_node,
+        group_by=group_by,
+        human=human,
+        failures=response.node_failures,
+        task_failures=[task_failure(f.task_id, f.node_id, f.error) for f in response.task_failures],
+    )
 
 
 def render_list_tasks(

@@ -8,7 +8,7 @@ from node.actions.cancel_tasks import CancelTasksAction, CancelTasksRequest
 from node.tasks.task_id import TaskId
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.params import parse_group_by
-from rest.render import render_list_tasks, task_failure
+from rest.render import render_tasks_response
 
 __all__ = ["cancel_tasks"]
 
@@ -28,12 +28,5 @@ async def cancel_tasks(request: web.Request) -> web.Response:
     p.check_unrecognized()
     cancel_request.validate()
     result = await rest_client(request).execute(CancelTasksAction, cancel_request)
-    body = render_list_tasks(
-        cluster_state(request),
-        result.tasks_by_node,
-        group_by=group_by,
-        human=human,
-        failures=result.node_failures,
-        task_failures=[task_failure(f.task_id, f.node_id, f.error) for f in result.task_failures],
-    )
+    body = render_tasks_response(cluster_state(request), result, group_by=group_by, human=human)
     return req.respond(body)

@@ -32,7 +32,7 @@ from node.tasks.task_id import TaskId
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.handlers.indices import indices_options, reject_shadowed_path
 from rest.params import Params, parse_group_by, split_by_comma
-from rest.render import render_list_tasks, task_failure
+from rest.render import render_tasks_response
 
 __all__ = ["delete_by_query", "reindex", "rethrottle", "update_by_query"]
 
@@ -193,12 +193,5 @@ async def rethrottle(request: web.Request) -> web.Response:
     result = await rest_client(request).execute(
         RethrottleAction, RethrottleRequest(target_task_id=target, requests_per_second=rps)
     )
-    body = render_list_tasks(
-        cluster_state(request),
-        result.tasks_by_node,
-        group_by=group_by,
-        human=human,
-        failures=result.node_failures,
-        task_failures=[task_failure(f.task_id, f.node_id, f.error) for f in result.task_failures],
-    )
+    body = render_tasks_response(cluster_state(request), result, group_by=group_by, human=human)
     return req.respond(body)

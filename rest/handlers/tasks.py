@@ -8,7 +8,7 @@ from node.actions.list_tasks import ListTasksAction, ListTasksRequest
 from node.tasks.task_id import TaskId
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.params import Params, parse_group_by
-from rest.render import render_list_tasks
+from rest.render import render_tasks_response
 
 __all__ = ["list_tasks", "parse_list_tasks_request"]
 
@@ -32,7 +32,5 @@ async def list_tasks(request: web.Request) -> web.Response:
     human = req.human
     req.params.check_unrecognized()
     result = await rest_client(request).execute(ListTasksAction, list_request)
-    body = render_list_tasks(
-        cluster_state(request), result.tasks_by_node, group_by=group_by, human=human, failures=result.node_failures
-    )
+    body = render_tasks_response(cluster_state(request), result, group_by=group_by, human=human)
     return req.respond(body)
