@@ -26,6 +26,7 @@ __all__ = [
     "DELETE_INDEX",
     "DISCOVERY_PEERS",
     "FOLLOWER_CHECK",
+    "GET_DATA_STREAMS",
     "GET_DOCUMENT",
     "GET_DOCUMENT_SHARD",
     "GET_INDEX",
@@ -40,6 +41,8 @@ __all__ = [
     "LIST_TASKS",
     "LIST_TASKS_NODE",
     "MAIN",
+    "MULTI_GET",
+    "MULTI_GET_SHARD",
     "NODES_INFO",
     "NODES_INFO_NODE",
     "NODES_STATS",
@@ -71,6 +74,7 @@ __all__ = [
     "TEST_TASK_NODE",
     "TEST_TASK_NODE_CHILD",
     "UPDATE_BY_QUERY",
+    "UPDATE_DOCUMENT",
     "VALIDATE_JOIN",
     "node_level",
 ]
@@ -105,6 +109,7 @@ CREATE_INDEX = "indices:admin/create"
 AUTO_CREATE_INDEX = "indices:admin/auto_create"
 DELETE_INDEX = "indices:admin/delete"
 GET_INDEX = "indices:admin/get"
+GET_DATA_STREAMS = "indices:admin/data_stream/get"
 INDICES_STATS = "indices:monitor/stats"
 INDICES_STATS_NODE = node_level(INDICES_STATS)
 CLUSTER_UPDATE_SETTINGS = "cluster:admin/settings/update"
@@ -119,6 +124,9 @@ BULK_SHARD_REPLICA = "indices:data/write/bulk[s][r]"
 INDEX_DOCUMENT = "indices:data/write/index"
 GET_DOCUMENT = "indices:data/read/get"
 GET_DOCUMENT_SHARD = "indices:data/read/get[s]"
+MULTI_GET = "indices:data/read/mget"
+MULTI_GET_SHARD = "indices:data/read/mget[shard][s]"
+UPDATE_DOCUMENT = "indices:data/write/update"
 REFRESH = "indices:admin/refresh"
 REFRESH_SHARD = "indices:admin/refresh[s]"
 REFRESH_SHARD_PRIMARY = "indices:admin/refresh[s][p]"
