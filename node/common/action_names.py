@@ -30,7 +30,6 @@ __all__ = [
     "GET_DOCUMENT",
     "GET_DOCUMENT_SHARD",
     "GET_INDEX",
-    "GET_STORED_TASK_RESULT",
     "GET_TASK",
     "HANDSHAKE",
     "INDEX_DOCUMENT",
@@ -69,7 +68,6 @@ __all__ = [
     "SHARD_STARTED",
     "START_JOIN",
     "START_RECOVERY",
-    "STORE_TASK_RESULT_REPLICA",
     "TEST_TASK",
     "TEST_TASK_NODE",
     "TEST_TASK_NODE_CHILD",
@@ -101,8 +99,6 @@ TEST_TASK_NODE_CHILD = node_level(TEST_TASK_NODE)
 # The stored-results store (ES: the `.tasks` index). Simulator-internal names, so the data plane can later own the
 # real `indices:admin/auto_create` and `indices:data/{write/bulk[s][r],read/get[s]}` actions.
 CREATE_TASKS_INDEX = "internal:sim/tasks/create_index"
-STORE_TASK_RESULT_REPLICA = "internal:sim/tasks/store_result[r]"
-GET_STORED_TASK_RESULT = "internal:sim/tasks/get_result"
 
 # The data plane (node/data and the index, write, search and reindex actions; reference §14, §15).
 CREATE_INDEX = "indices:admin/create"

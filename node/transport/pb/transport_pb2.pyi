@@ -353,20 +353,6 @@ class StoreResultResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
-class GetStoredResultRequest(_message.Message):
-    __slots__ = ("task_id",)
-    TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    task_id: str
-    def __init__(self, task_id: _Optional[str] = ...) -> None: ...
-
-class GetStoredResultResponse(_message.Message):
-    __slots__ = ("found", "document_json")
-    FOUND_FIELD_NUMBER: _ClassVar[int]
-    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
-    found: bool
-    document_json: str
-    def __init__(self, found: _Optional[bool] = ..., document_json: _Optional[str] = ...) -> None: ...
-
 class TestTaskNodeRequest(_message.Message):
     __slots__ = ("duration_millis", "cancellable", "fail", "check_interval_millis", "depth")
     DURATION_MILLIS_FIELD_NUMBER: _ClassVar[int]
