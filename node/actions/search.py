@@ -135,7 +135,7 @@ class SearchScrollRequest:
     scroll_id: str
     keep_alive_millis: int = 0
     keep_alive_text: str | None = None  # as ES prints it (`5m`); None: the request set none
-    internal: bool = False  # a reindex worker's scroll: hits keep their shard and whether their id is tracked
+    internal: bool = False  # a reindex worker's scroll
 
     def description(self) -> str:
         keep_alive = self.keep_alive_text if self.keep_alive_text is not None else "null"
@@ -421,6 +421,7 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
             "query": request.query,
             "sort": [c.to_dict() for c in request.sort],
             "track_scores": request.track_scores,
+            "search_after": list(request.search_after) if request.search_after is not None else None,
         }
         message = pb.ShardSearchRequest(
             index=target.index, index_uuid=target.uuid, shard=target.shard, size=request.size,

@@ -107,6 +107,12 @@ def field_values(source: Mapping[str, Any], field: str) -> list[Any]:
     `x.keyword` that is not in the document reads the strings of `x` up to 256 characters: the `keyword` sub-field
     ES's dynamic mapping gives every string field.
     """
+    if "." not in field:  # the common case, without walking paths
+        value = source.get(field)
+        if value is None:
+            return []
+        if not isinstance(value, Mapping | list):
+            return [value]
     values = [v for v in _walk(source, field.split(".")) if not isinstance(v, Mapping)]
     if values or not field.endswith(KEYWORD_SUFFIX):
         return values

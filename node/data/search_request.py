@@ -113,6 +113,7 @@ class SearchRequest:
     version: bool = False
     seq_no_primary_term: bool = False
     track_scores: bool = False
+    search_after: tuple[Any, ...] | None = None
 
     def fetch_options(self) -> dict[str, Any]:
         """What the shards need to render hits: `_source` filtering and the metadata fields to show."""
@@ -185,6 +186,13 @@ def parse_search_body(body: Mapping[str, Any], text: str = "") -> dict[str, Any]
         parse_sort(body["sort"])
     if "_source" in body:
         parse_source_filter(body["_source"])
+    if "search_after" in body:
+        after = body["search_after"]
+        if not isinstance(after, list):
+            raise ParsingError("[search_after] failed to parse field [search_after]")
+        sorts = len(parse_sort(body.get("sort"))) or 1
+        if len(after) != sorts:
+            raise IllegalArgumentError(f"search_after has {len(after)} value(s) but sort has {sorts}.")
     for flag in ("version", "seq_no_primary_term", "track_scores"):
         if flag in body and not isinstance(body[flag], bool):
             raise ParsingError(f"[{flag}] failed to parse field [{flag}]")

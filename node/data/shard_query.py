@@ -20,7 +20,7 @@ from functools import cmp_to_key
 from typing import Any
 
 from node.data.query_dsl import Document, Query, compile_query
-from node.data.search_sort import SCORE, SortClause, compare_keys, display_values, sort_key
+from node.data.search_sort import LONG_MAX, LONG_MIN, SCORE, SortClause, compare_keys, display_values, sort_key
 from node.data.source_filter import SourceFilter
 
 __all__ = [
@@ -36,9 +36,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoredDocument:
-    """A live document of a shard copy: its metadata and its `_source` as stored JSON text."""
+    """A live document of a shard copy: its metadata and its `_source` as stored JSON text.
+
+    `source()` parses the text once and keeps the result, so a copy's searcher (`LocalShards`) parses each document
+    once however many searches read it; callers must not change the dict it returns.
+    """
 
     id: str
     version: int
@@ -46,10 +50,12 @@ class StoredDocument:
     primary_term: int
     routing: str | None
     source_text: str
+    _parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def source(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.source_text)
-        return value
+        if self._parsed is None:
+            self._parsed = json.loads(self.source_text)
+        return self._parsed
 
     def to_json(self) -> list[Any]:
         return [self.id, self.version, self.seq_no, self.primary_term, self.routing, self.source_text]
@@ -69,6 +75,7 @@ class ShardQuery:
     window: int | None = 10
     slice: tuple[int, int] | None = None
     track_scores: bool = False
+    search_after: tuple[Any, ...] | None = None  # the sort values of the last hit of the previous page
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +84,7 @@ class ShardQuery:
             "window": self.window,
             "slice": list(self.slice) if self.slice is not None else None,
             "track_scores": self.track_scores,
+            "search_after": list(self.search_after) if self.search_after is not None else None,
         }
 
     @classmethod
@@ -87,6 +95,7 @@ class ShardQuery:
             data.get("window"),
             (int(data["slice"][0]), int(data["slice"][1])) if data.get("slice") else None,
             bool(data.get("track_scores", False)),
+            tuple(data["search_after"]) if data.get("search_after") is not None else None,
         )
 
     @property
@@ -147,6 +156,8 @@ def run_query(
             matched.append((position, doc, source))
     total = len(matched)
     if not request.sort:
+        if request.search_after is not None and not _before_score(request.search_after, query.score()):
+            return total, []  # ES sorts by score then: every hit scores the same, so none comes after
         window = matched if request.window is None else matched[: request.window]
         return total, [ShardHit(doc, score) for _, doc, _ in window]
     keyed: list[tuple[list[list[Any]], StoredDocument]] = [
@@ -159,9 +170,29 @@ def run_query(
         return compare(a[0], b[0])
 
     keyed.sort(key=cmp_to_key(by_key))
+    if request.search_after is not None:
+        after = after_key(request.sort, request.search_after)
+        keyed = [entry for entry in keyed if compare(entry[0], after) > 0]
     window_keys = keyed if request.window is None else keyed[: request.window]
     numeric = [_numeric(i, clause, [key for key, _ in keyed]) for i, clause in enumerate(request.sort)]
     return total, [ShardHit(doc, score, key, display_values(request.sort, key, numeric)) for key, doc in window_keys]
+
+
+def after_key(clauses: Sequence[SortClause], values: Sequence[Any]) -> list[list[Any]]:
+    """The sort key of `search_after` values: `Long.MAX_VALUE`/`MIN_VALUE` or null stand for a missing value."""
+    key: list[list[Any]] = []
+    for clause, value in zip(clauses, values, strict=True):
+        if value is None or value in (LONG_MAX, LONG_MIN):
+            key.append([-1 if clause.missing_first else 1, None])
+        else:
+            key.append([0, value])
+    return key
+
+
+def _before_score(search_after: Sequence[Any], score: float) -> bool:
+    """Whether hits of `score` come after `search_after` in the default sort (score descending)."""
+    after = search_after[0] if search_after else None
+    return isinstance(after, int | float) and score < after
 
 
 def _numeric(position: int, clause: SortClause, keys: Sequence[list[list[Any]]]) -> bool:

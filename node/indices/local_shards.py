@@ -10,6 +10,7 @@ the snapshot's sequence number).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -22,6 +23,47 @@ from node.storage.store import NodeStore
 
 __all__ = ["LocalShards"]
 
+# How many documents the searchers of a node's copies may hold at once (parsed sources are kept with them).
+SEARCHER_DOCUMENTS = 200_000
+
+
+class _Searchers:
+    """The live documents each copy's last full search read, reused until the copy changes (ES keeps a searcher
+    until the next refresh; here every write is a refresh). Bounded by `SEARCHER_DOCUMENTS`, least recently used
+    first out."""
+
+    def __init__(self, capacity: int = SEARCHER_DOCUMENTS) -> None:
+        self._capacity = capacity
+        self._generations: dict[ShardKey, int] = {}
+        self._held: OrderedDict[ShardKey, tuple[int, list[StoredDocument]]] = OrderedDict()
+
+    def changed(self, key: ShardKey | None = None) -> None:
+        """The copy (every copy when None) is about to change: its searcher is stale from now on."""
+        if key is None:
+            self._generations.clear()
+            self._held.clear()
+            return
+        self._generations[key] = self._generations.get(key, 0) + 1
+        self._held.pop(key, None)
+
+    def generation(self, key: ShardKey) -> int:
+        return self._generations.get(key, 0)
+
+    def get(self, key: ShardKey) -> list[StoredDocument] | None:
+        held = self._held.get(key)
+        if held is None or held[0] != self.generation(key):
+            return None
+        self._held.move_to_end(key)
+        return held[1]
+
+    def keep(self, key: ShardKey, generation: int, documents: list[StoredDocument]) -> None:
+        if generation != self.generation(key) or len(documents) > self._capacity:
+            return
+        self._held[key] = (generation, documents)
+        self._held.move_to_end(key)
+        while sum(len(d) for _, d in self._held.values()) > self._capacity:
+            self._held.popitem(last=False)
+
 
 class LocalShards:
     """This node's shard copies: counts, primary and replica operations, recovery; `stats` counts what they did."""
@@ -29,10 +71,12 @@ class LocalShards:
     def __init__(self, store: NodeStore) -> None:
         self._store = store
         self._recovering: dict[ShardKey, list[list[Any]]] = {}
+        self._searchers = _Searchers()
         self.stats = ShardOperationStats()
 
     async def create(self, key: ShardKey) -> bool:
         """Opens the copy, creating it empty if needed; True when it already held data."""
+        self._searchers.changed(key)
         return await self._store.execute(partial(shard_store.create_shard, key))
 
     async def exists(self, key: ShardKey) -> bool:
@@ -40,6 +84,7 @@ class LocalShards:
 
     async def delete_all_but(self, keep_uuids: set[str]) -> list[str]:
         self.stats.forget_all_but(keep_uuids)
+        self._searchers.changed()
         return await self._store.execute(partial(shard_store.delete_indices, keep_uuids))
 
     async def counts(self, keys: Iterable[ShardKey]) -> dict[ShardKey, ShardDocs]:
@@ -75,12 +120,20 @@ class LocalShards:
         return found
 
     async def search(self, key: ShardKey, request: ShardQuery) -> tuple[int, list[ShardHit]]:
-        return await self._store.execute(partial(shard_store.search, key, request))
+        """The query phase on this copy, with the documents its last search read while the copy is unchanged."""
+        generation = self._searchers.generation(key)
+        outcome = await self._store.execute(
+            partial(shard_store.search, key, request, documents=self._searchers.get(key))
+        )
+        if outcome.documents is not None:
+            self._searchers.keep(key, generation, outcome.documents)
+        return outcome.total, outcome.hits
 
     async def apply_on_primary(
         self, key: ShardKey, index: str, operations: Sequence[Mapping[str, Any]], primary_term: int
     ) -> PrimaryOutcome:
         started = time.monotonic_ns()
+        self._searchers.changed(key)
         with self.stats.writing(key):
             outcome = await self._store.execute(
                 partial(shard_store.apply_on_primary, key, index, operations, primary_term)
@@ -107,6 +160,7 @@ class LocalShards:
             buffer.extend(list(e) for e in effects)
             return
         started = time.monotonic_ns()
+        self._searchers.changed(key)
         with self.stats.writing(key):
             await self._store.execute(partial(shard_store.apply_effects, key, effects))
         indexed = sum(1 for e in effects if e[0] == "put")
@@ -125,11 +179,13 @@ class LocalShards:
         return key in self._recovering
 
     async def install_page(self, key: ShardKey, page: RecoveryPage, first: bool) -> None:
+        self._searchers.changed(key)
         await self._store.execute(partial(shard_store.install_page, key, page, first))
 
     async def finish_recovery(self, key: ShardKey, max_seq_no: int) -> None:
         """Counts the installed documents, then replays the buffered operations above `max_seq_no` (the primary's
         when the first page was read: every later operation was buffered here)."""
+        self._searchers.changed(key)
         await self._store.execute(partial(shard_store.finish_install, key, max_seq_no))
         while True:
             buffer = self._recovering.get(key)
@@ -139,6 +195,7 @@ class LocalShards:
             pending = [e for e in buffer if int(e[3]) > max_seq_no]
             buffer.clear()
             if pending:
+                self._searchers.changed(key)
                 await self._store.execute(partial(shard_store.apply_effects, key, pending))
 
     def abandon_recovery(self, key: ShardKey) -> None:

@@ -121,6 +121,7 @@ class SearchService:
             window=None if scroll else offset + request.size,
             slice=(request.slice_id, request.slice_max) if request.slice_max else None,
             track_scores=bool(spec.get("track_scores", False)),
+            search_after=tuple(spec["search_after"]) if spec.get("search_after") is not None else None,
         )
         total, hits = await self._shards.search(key, query)
         body: dict[str, Any] = {"total": total, "max_score": _max_score(hits), "node": self._transport.local_node.id}

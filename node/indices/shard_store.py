@@ -44,6 +44,7 @@ __all__ = [
     "GC_DELETES_MILLIS",
     "PrimaryOutcome",
     "RecoveryPage",
+    "SearchOutcome",
     "ShardDocs",
     "ShardKey",
     "apply_effects",
@@ -427,24 +428,39 @@ def _live_documents(conn: sqlite3.Connection, key: ShardKey, limit: int | None =
     return [StoredDocument(*row) for row in rows]
 
 
-def search(key: ShardKey, request: ShardQuery, conn: sqlite3.Connection) -> tuple[int, list[ShardHit]]:
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    """A query phase's total and top hits, and the copy's live documents when it read them all (for reuse)."""
+
+    total: int
+    hits: list[ShardHit]
+    documents: list[StoredDocument] | None = None
+
+
+def search(
+    key: ShardKey, request: ShardQuery, conn: sqlite3.Connection, documents: list[StoredDocument] | None = None
+) -> SearchOutcome:
     """ES's query phase on this copy: the total of matching documents and the top hits (`node.data.shard_query`).
 
-    A `match_all` in index order reads only the top of the copy, and no source, when it needs no more.
+    `documents` are the copy's live documents when the caller still holds them from an earlier search (ES reuses
+    its searcher until the next refresh). Without them, a `match_all` in index order reads only the top of the
+    copy, and no source, when it needs no more; anything else reads every live document.
     """
     ensure_schema(conn)
     plain = request.query in (None, {"match_all": {}}) and not request.sort and request.slice is None
-    if plain and request.window is not None:
+    if plain and request.window is not None and documents is None:
         docs = _copy(conn, key) or ShardDocs()
         _, hits = run_query(request, _live_documents(conn, key, request.window))
-        return docs.count, hits
+        return SearchOutcome(docs.count, hits)
     members = None
     if request.slice is not None:
         ids = [row[0] for row in conn.execute(
             "SELECT doc_id FROM shard_documents WHERE index_uuid = ? AND shard = ? ORDER BY doc_id", key
         )]  # fmt: skip
         members = slice_members(ids, request.slice)
-    return run_query(request, _live_documents(conn, key), members)
+    live = documents if documents is not None else _live_documents(conn, key)
+    total, hits = run_query(request, live, members)
+    return SearchOutcome(total, hits, live)
 
 
 # ---- recovery -----------------------------------------------------------------------------------------------

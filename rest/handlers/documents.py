@@ -24,7 +24,13 @@ from aiohttp import web
 from node.actions.bulk import BulkAction, BulkOptions, BulkRequest, DeleteAction, IndexAction, ItemOutcome, UpdateAction
 from node.actions.get import GetAction, GetRequest, MultiGetAction, MultiGetItem, MultiGetRequest
 from node.data.bulk_request import BulkItem, describe_source, parse_bulk, parse_source, validate_bulk, write_conditions
-from node.data.doc_versioning import MATCH_ANY, UNASSIGNED_PRIMARY_TERM, UNASSIGNED_SEQ_NO, VersionType
+from node.data.doc_versioning import (
+    MATCH_ANY,
+    UNASSIGNED_PRIMARY_TERM,
+    UNASSIGNED_SEQ_NO,
+    VersionType,
+    WriteConditions,
+)
 from node.data.errors import ParseError, XContentParseError
 from node.data.json_body import json_token, parse_json_object, required_body
 from node.data.source_filter import SourceFilter, parse_source_filter, source_filter_from_params
@@ -64,7 +70,7 @@ def _write_options(params: Params) -> BulkOptions:
     )
 
 
-def _conditions(params: Params, *, versions: bool = True) -> Any:
+def _conditions(params: Params, *, versions: bool = True) -> WriteConditions:
     """ES `RestActions#parseVersion`, `VersionType#fromString` and the `if_seq_no`/`if_primary_term` setters."""
     version = params.long("version", MATCH_ANY) if versions else MATCH_ANY
     version_type = params.str("version_type") if versions else None

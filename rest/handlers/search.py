@@ -135,6 +135,7 @@ def parse_search_request(request: web.Request, params: Params, raw: bytes) -> Se
         version=version,
         seq_no_primary_term=seq_no_primary_term,
         track_scores=track_scores,
+        search_after=tuple(body["search_after"]) if "search_after" in body else None,
     )
 
 

@@ -129,6 +129,15 @@ def test_sort_shows_sort_values_and_null_scores_with_missing_values_last(cluster
     assert hits[0] == {"_index": "fruit", "_id": "3", "_score": None, "_source": {"name": "Cherry"}, "sort": [7]}
 
 
+def test_search_after_pages_through_a_sorted_index(cluster: LocalCluster) -> None:
+    body = {"sort": [{"price": "asc"}], "size": 2, "_source": False}
+    first = ok(request(cluster, "POST", "/fruit/_search", body))["hits"]["hits"]
+    second = ok(request(cluster, "POST", "/fruit/_search", {**body, "search_after": first[-1]["sort"]}))["hits"]["hits"]
+    assert [h["_id"] for h in first + second] == ["2", "1", "3", "4"]
+    err = error(request(cluster, "POST", "/fruit/_search", {**body, "search_after": [1, 2]}), 400)
+    assert (err["type"], err["reason"]) == ("illegal_argument_exception", "search_after has 2 value(s) but sort has 1.")
+
+
 def test_source_filtering_and_paging(cluster: LocalCluster) -> None:
     body = ok(request(
         cluster, "GET", "/fruit/_search?sort=price:asc&from=1&size=2&_source_includes=origin.*&seq_no_primary_term=true",

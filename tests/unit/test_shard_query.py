@@ -151,3 +151,13 @@ def test_source_parameters_of_the_url() -> None:
     assert source_filter_from_params(None, "a", "a.x") == SourceFilter(includes=("a",), excludes=("a.x",))
     with pytest.raises(ParsingError):
         parse_source_filter({"include": 1})
+
+
+def test_search_after_continues_after_the_last_sort_values() -> None:
+    first = run(ShardQuery(sort=parse_sort([{"n": "asc"}]), window=2))[1]
+    assert [h.doc.id for h in first] == ["b", "d"]
+    rest = run(ShardQuery(sort=parse_sort([{"n": "asc"}]), window=10, search_after=tuple(first[-1].sort_values or ())))
+    assert [h.doc.id for h in rest[1]] == ["a", "c"], "the missing value (Long.MAX_VALUE) sorts last"
+    after_missing = run(ShardQuery(sort=parse_sort([{"n": "asc"}]), window=10, search_after=(LONG_MAX,)))
+    assert after_missing[1] == []
+    assert run(ShardQuery(window=10, search_after=(1.0,)))[1] == [], "by score, every hit ties: none comes after"
