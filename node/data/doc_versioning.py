@@ -149,6 +149,9 @@ class WriteConditions:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WriteConditions:
+        """Reads `to_json`'s fields from an operation (its other keys ignored)."""
+        if "version" not in data and "version_type" not in data and "if_seq_no" not in data:
+            return _DEFAULT if "if_primary_term" not in data else cls(if_primary_term=int(data["if_primary_term"]))
         return cls(
             int(data.get("version", MATCH_ANY)),
             VersionType(data.get("version_type", "internal")),
@@ -191,6 +194,9 @@ class WriteConditions:
             out.append("an id must be provided if version type or value are set")
         conditions = self.for_create() if create else self
         return out + conditions.problems()
+
+
+_DEFAULT = WriteConditions()
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,21 @@ def _save(conn: sqlite3.Connection, key: ShardKey, docs: ShardDocs) -> None:
     )
 
 
+def _version(conn: sqlite3.Connection, key: ShardKey, doc_id: str, now: int) -> CurrentVersion | None:
+    """What the version map knows of `doc_id`, without reading its source (`_Row#current`)."""
+    row = conn.execute(
+        "SELECT version, seq_no, primary_term, source IS NULL, deleted_at FROM shard_documents "
+        "WHERE index_uuid = ? AND shard = ? AND doc_id = ?",
+        (*key, doc_id),
+    ).fetchone()
+    if row is None:
+        return None
+    version, seq_no, term, deleted, deleted_at = row
+    if deleted and (deleted_at is None or now - deleted_at > GC_DELETES_MILLIS):
+        return None
+    return CurrentVersion(version, seq_no, term, deleted=bool(deleted))
+
+
 def _row(conn: sqlite3.Connection, key: ShardKey, doc_id: str) -> _Row | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM shard_documents WHERE index_uuid = ? AND shard = ? AND doc_id = ?", (*key, doc_id)
@@ -296,8 +311,7 @@ def _index_or_delete(primary: _Primary, op: Mapping[str, Any]) -> None:
     conditions = WriteConditions.from_json(op)
     if kind == "create":
         conditions = conditions.for_create()
-    row = _row(primary.conn, primary.key, doc_id)
-    plan = plan_write(doc_id, conditions, row.current(primary.now) if row is not None else None)
+    plan = plan_write(doc_id, conditions, _version(primary.conn, primary.key, doc_id, primary.now))
     if plan.conflict is not None:
         primary.conflict(plan.conflict)
         return
@@ -384,15 +398,19 @@ def apply_effects(key: ShardKey, effects: Sequence[Sequence[Any]], conn: sqlite3
         for effect in effects:
             kind, doc_id, version, seq, term = effect[0], str(effect[1]), int(effect[2]), int(effect[3]), int(effect[4])
             docs.max_seq_no = max(docs.max_seq_no, seq)
-            existing = _row(conn, key, doc_id)
-            if existing is not None and existing.seq_no >= seq:
+            existing = conn.execute(
+                "SELECT seq_no, source IS NOT NULL, routing FROM shard_documents "
+                "WHERE index_uuid = ? AND shard = ? AND doc_id = ?",
+                (*key, doc_id),
+            ).fetchone()
+            if existing is not None and existing[0] >= seq:
                 continue
-            was_live = existing is not None and existing.live
+            was_live = existing is not None and bool(existing[1])
             if kind == "put":
                 _write_row(conn, key, _Row(doc_id, version, seq, term, effect[5], effect[6], None))
                 docs.count += 0 if was_live else 1
             else:
-                routing = existing.routing if existing is not None else None
+                routing = existing[2] if existing is not None else None
                 _write_row(conn, key, _Row(doc_id, version, seq, term, routing, None, now))
                 docs.count -= 1 if was_live else 0
         _save(conn, key, docs)
