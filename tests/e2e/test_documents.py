@@ -430,6 +430,8 @@ def test_a_background_reindex_result_is_a_tasks_document_with_the_system_index_w
         assert hit["_source"]["completed"] is True
         assert "cancelled" not in hit["_source"]["task"], ".tasks documents never store `cancelled`"
         assert hit["_source"]["response"] == stored["response"]
+    refreshed = request(cluster, "POST", "/.tasks/_refresh")
+    assert refreshed.status == 200 and SYSTEM_INDEX_WARNING in refreshed.headers["Warning"]
     got = request(cluster, "GET", f"/.tasks/_doc/{task_id}")
     assert got.status == 200 and SYSTEM_INDEX_WARNING in got.headers["Warning"]
     assert (got.json["_index"], got.json["_id"], got.json["found"]) == (".tasks", task_id, True)
