@@ -21,6 +21,7 @@ from aiohttp import web
 from node.actions.action_module import register_actions
 from node.actions.client import NodeClient
 from node.actions.support.services import NodeServices
+from node.actions.task_results import TaskResultsService
 from node.cluster.master_requests import MasterRequests
 from node.cluster.service import ClusterService
 from node.cluster.state import ClusterState, DiscoveryNode
@@ -36,7 +37,6 @@ from node.indices.shard_state import ShardStateAction
 from node.logs import setup_logging
 from node.monitor.service import MonitorService
 from node.storage.store import NodeStore, new_node_id
-from node.storage.task_results import TaskResultsService
 from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
 from node.transport.faults import LinkFaults
@@ -84,7 +84,6 @@ class Node:
         self.transport = TransportService(bound, self.task_manager, self.local_node, LinkFaults())
         self.cluster = ClusterService(config, self.transport, self.store)
         self.cancellation = TaskCancellationService(self.transport, self.cluster)
-        task_results = TaskResultsService(self.store, self.transport, self.cluster)
         master_requests = MasterRequests(self.transport, self.cluster)
         shards = LocalShards(self.store)
         shard_state = ShardStateAction(self.transport, self.cluster, master_requests, config.es_version)
@@ -93,7 +92,9 @@ class Node:
         self._routing = RoutingService(self.cluster, config.es_version)
         self._search = SearchService(self.transport, self.cluster, shards)
         self.monitor = MonitorService(config.data_dir, self.started_at_millis)
-        self.client = NodeClient(self.task_manager, self.cancellation, task_results)
+        self.client = NodeClient(self.task_manager, self.cancellation)
+        task_results = TaskResultsService(self.client, self.transport, self.cluster)
+        self.client.store_results_with(task_results)
         self.services = NodeServices(
             config=config,
             cluster=self.cluster,

@@ -221,6 +221,22 @@ class Params:
             )
         return builtins.int(value)
 
+    def long(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
+        """ES `RestRequest#paramAsLong`: a Java long (`Long#parseLong`).
+
+        Raises:
+            IllegalArgumentError: `Failed to parse long parameter [if_seq_no] with value [x]`.
+        """
+        value = self.str(name)
+        if value is None:
+            return default
+        if not fits_java_integer(value, -(2**63), 2**63 - 1):
+            raise IllegalArgumentError(
+                f"Failed to parse long parameter [{name}] with value [{value}]",
+                cause=NumberFormatError(f'For input string: "{value}"'),
+            )
+        return builtins.int(value)
+
     def time(self, name: builtins.str, default: TimeValue | None = None) -> TimeValue | None:
         """ES `RestRequest#paramAsTime`; the parameter name is the setting name in error messages."""
         value = self.str(name)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from node.actions.authenticate import AuthenticateAction
-from node.actions.bulk import BulkAction, DeleteAction, IndexAction, ShardBulkAction
+from node.actions.bulk import BulkAction, DeleteAction, IndexAction, ShardBulkAction, UpdateAction
 from node.actions.cancel_tasks import CancelTasksAction
 from node.actions.cluster_health import ClusterHealthAction
 from node.actions.cluster_stats import ClusterStatsAction
-from node.actions.get import GetAction
+from node.actions.data_streams import GetDataStreamAction
+from node.actions.get import GetAction, MultiGetAction
 from node.actions.get_task import GetTaskAction
 from node.actions.indices_admin import (
     AutoCreateIndexAction,
@@ -59,14 +60,17 @@ ACTIONS: tuple[type[TransportAction[Any, Any]], ...] = (
     DeleteIndexAction,
     GetIndexAction,
     IndicesStatsAction,
+    GetDataStreamAction,
     RefreshAction,
     ShardRefreshAction,
     # documents
     BulkAction,
     IndexAction,
     DeleteAction,
+    UpdateAction,
     ShardBulkAction,
     GetAction,
+    MultiGetAction,
     # search
     SearchAction,
     SearchScrollAction,

@@ -17,8 +17,10 @@ The shard phases are `node.actions.replication`'s: a write is acknowledged only 
 (a copy that failed it was first taken out of the in-sync set by the master), so promoting any in-sync replica
 loses no acknowledged write; the reroute phase retries on a newer cluster state while the primary moves.
 
-Documents written here are tracked by `_id` (auto-generated ids are made on the coordinating node, so a retried
-write updates instead of counting twice).
+Every item travels to its shard's primary with its source (or its update body) and its concurrency parameters;
+the primary decides versions and conflicts (`node.indices.shard_store`) and replicates what it wrote. Auto-generated
+ids are made on the coordinating node, so a retried write updates instead of writing twice. `refresh=true` answers
+`forced_refresh: true` on every item (documents are visible at once here; ES refreshes the shards).
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ from node.actions.indices_admin import AutoCreateIndexAction, AutoCreateIndexReq
 from node.actions.support.replication_action import TransportReplicationAction
 from node.actions.support.transport_action import TransportAction
 from node.cluster.state import ClusterState
-from node.common.action_names import BULK, BULK_SHARD, DELETE_DOCUMENT, INDEX_DOCUMENT
+from node.common.action_names import BULK, BULK_SHARD, DELETE_DOCUMENT, INDEX_DOCUMENT, UPDATE_DOCUMENT
 from node.data.bulk_request import BulkItem, describe_bulk
 from node.data.doc_routing import new_document_id, shard_id
-from node.data.errors import DocumentMissingError, VersionConflictEngineError, index_not_found
+from node.data.errors import index_not_found
 from node.data.index_metadata import indices_of
 from node.errors import ElasticsearchError
 from node.indices.simulated_work import simulate
@@ -52,14 +54,20 @@ __all__ = [
     "ItemOutcome",
     "ShardBulkAction",
     "ShardWrite",
+    "UpdateAction",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class BulkOptions:
-    """ES `timeout`: how long the reroute phase waits for an active primary (1m by default)."""
+    """ES `timeout` (how long the reroute phase waits for an active primary, 1m by default) and `refresh`."""
 
     timeout_millis: int = 60_000
+    refresh: str | None = None  # `true`, `wait_for`, or None (`false`)
+
+    @property
+    def forced_refresh(self) -> bool:
+        return self.refresh == "true"
 
 
 @dataclass(slots=True)
@@ -82,18 +90,40 @@ class ShardWrite:
     uuid: str
     shard: int
     operations: list[dict[str, Any]] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)  # -1: a counted operation (its positions in `counted`)
-    counted: list[list[int]] = field(default_factory=list)
-    requests: int = 0
+    positions: list[int] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return len(self.operations)
 
 
-def _item_error(result: Mapping[str, Any], item: BulkItem, write: ShardWrite) -> ElasticsearchError:
-    if result["error"] == "version_conflict":
-        return VersionConflictEngineError(
-            write.index, write.uuid, write.shard,
-            f"[{item.id}]: version conflict, document already exists (current version [{result['current_version']}])",
-        )  # fmt: skip
-    return DocumentMissingError(write.index, write.uuid, write.shard, item.id or "")
+def shard_operation(item: BulkItem) -> dict[str, Any]:
+    """What the primary receives for one item (see `node.indices.shard_store`)."""
+    operation: dict[str, Any] = {"op": item.action, "id": item.id}
+    if item.routing is not None:
+        operation["routing"] = item.routing
+    operation.update(item.conditions.to_json())
+    if item.action in ("index", "create"):
+        operation["source"] = item.source if item.source is not None else {}
+    elif item.action == "update" and item.update is not None:
+        operation["update"] = item.update.to_json()
+        if item.fetch_source is not None and item.fetch_source.fetch:
+            operation["return_source"] = True
+    return operation
+
+
+def _update_get(item: BulkItem, answer: Mapping[str, Any]) -> dict[str, Any]:
+    """ES `UpdateHelper#extractGetResult`, rendered as `GetResult#toXContentEmbedded`."""
+    assert item.fetch_source is not None
+    get: dict[str, Any] = {}
+    if answer["seq_no"] >= 0:
+        get["_seq_no"] = answer["seq_no"]
+        get["_primary_term"] = answer["primary_term"]
+    if item.routing is not None:
+        get["_routing"] = item.routing
+    get["found"] = True
+    get["_source"] = item.fetch_source.apply(answer["source"])
+    return get
 
 
 def _parse_failure(problem: str) -> ElasticsearchError:
@@ -131,8 +161,9 @@ class ShardBulkAction(TransportReplicationAction):
         """ES `TransportShardBulkAction#shardOperationOnPrimary`: apply, and replicate the effects."""
         costs = self.cluster.costs()
         await simulate(None, costs.write_doc * request.requests, costs.check_interval)
+        term = indices_of(state.metadata)[request.index].primary_terms[request.shard]
         outcome = await self.services.shards.apply_on_primary(
-            (request.index_uuid, request.shard), json.loads(request.operations_json)
+            (request.index_uuid, request.shard), request.index, json.loads(request.operations_json), term
         )
         return outcome.results, (outcome.effects or None)
 
@@ -174,30 +205,13 @@ class BulkAction(TransportAction[BulkRequest, list[ItemOutcome]]):
                 failure = _parse_failure(item.source_problem)
                 outcomes[position] = ItemOutcome(item.action, index.name, item.id, failure.status, error=failure)
                 continue
-            shard = item.shard if item.shard is not None else shard_id(item.id, index.number_of_shards, item.routing)
+            shard = shard_id(item.id, index.number_of_shards, item.routing)
             write = writes.setdefault((index.name, shard), ShardWrite(index.name, index.uuid, shard))
-            write.requests += 1
-            if item.counted:  # consecutive counted items of one kind share one operation
-                kind = {"index": "bulk_create", "create": "bulk_create", "update": "bulk_update"}.get(
-                    item.action, "bulk_delete"
-                )
-                last = write.operations[-1] if write.operations else None
-                if last is not None and last["op"] == kind:
-                    last["count"] += 1
-                    write.counted[-1].append(position)
-                    continue
-                write.operations.append({"op": kind, "count": 1})
-                write.counted.append([position])
-                write.positions.append(-1)
-                continue
-            operation: dict[str, Any] = {"op": item.action, "id": item.id}
-            if item.action == "update":
-                operation["upsert"] = item.upsert
-            write.operations.append(operation)
+            write.operations.append(shard_operation(item))
             write.positions.append(position)
         results = await asyncio.gather(*(self.write_shard(task, w, options) for w in writes.values()))
         for write, result in zip(writes.values(), results, strict=True):
-            for position, outcome in self._outcomes(write, items, result):
+            for position, outcome in self._outcomes(write, items, result, options):
                 outcomes[position] = outcome
         return [o for o in outcomes if o is not None]
 
@@ -223,36 +237,42 @@ class BulkAction(TransportAction[BulkRequest, list[ItemOutcome]]):
         return {name: ElasticsearchError.from_wire(error) for name, error in response.get("errors", {}).items()}
 
     def _outcomes(
-        self, write: ShardWrite, items: Sequence[BulkItem], result: Mapping[str, Any] | ElasticsearchError
+        self,
+        write: ShardWrite,
+        items: Sequence[BulkItem],
+        result: Mapping[str, Any] | ElasticsearchError,
+        options: BulkOptions,
     ) -> list[tuple[int, ItemOutcome]]:
+        """ES `BulkItemResponse`s of one shard's items: `_index`, `_id`, `_version`, `result`, `forced_refresh`,
+        `_shards`, `_seq_no`, `_primary_term` (and an update's `get`), or the item's error."""
         out = []
-        counted = iter(write.counted)
-        for operation_index, position in enumerate(write.positions):
-            positions = next(counted) if position == -1 else [position]
-            for n, at in enumerate(positions):
-                item = items[at]
-                if isinstance(result, ElasticsearchError):
-                    out.append((at, ItemOutcome(item.action, write.index, item.id, result.status, error=result)))
-                    continue
-                answer = result["results"][operation_index]
-                if "error" in answer:
-                    error = _item_error(answer, item, write)
-                    out.append((at, ItemOutcome(item.action, write.index, item.id, error.status, error=error)))
-                    continue
-                kind = answer["result"]
-                if position == -1 and n >= answer["count"]:  # fewer untracked documents than asked for
-                    kind = "not_found" if item.action == "delete" else "noop"
-                status = {"created": 201, "not_found": 404}.get(kind, 200)
-                body = {
-                    "_index": write.index,
-                    "_id": item.id,
-                    "_version": answer.get("version", 1),
-                    "result": kind,
-                    "_shards": result["shards"],
-                    "_seq_no": answer["seq_no"],
-                    "_primary_term": result["primary_term"],
-                }
-                out.append((at, ItemOutcome(item.action, write.index, item.id, status, result=body)))
+        for operation_index, at in enumerate(write.positions):
+            item = items[at]
+            if isinstance(result, ElasticsearchError):
+                out.append((at, ItemOutcome(item.action, write.index, item.id, result.status, error=result)))
+                continue
+            answer = result["results"][operation_index]
+            if "error" in answer:
+                error = ElasticsearchError.from_wire(answer["error"])
+                out.append((at, ItemOutcome(item.action, write.index, item.id, error.status, error=error)))
+                continue
+            kind = answer["result"]
+            status = {"created": 201, "not_found": 404}.get(kind, 200)
+            body: dict[str, Any] = {
+                "_index": write.index,
+                "_id": item.id,
+                "_version": answer["version"],
+                "result": kind,
+            }
+            if options.forced_refresh:
+                body["forced_refresh"] = True
+            body["_shards"] = result["shards"]
+            if answer["seq_no"] >= 0:
+                body["_seq_no"] = answer["seq_no"]
+                body["_primary_term"] = answer["primary_term"]
+            if item.action == "update" and "source" in answer and item.fetch_source is not None:
+                body["get"] = _update_get(item, answer)
+            out.append((at, ItemOutcome(item.action, write.index, item.id, status, result=body)))
         return out
 
     async def write_shard(
@@ -279,3 +299,10 @@ class IndexAction(BulkAction):
 
 class DeleteAction(BulkAction):
     name = DELETE_DOCUMENT
+
+
+class UpdateAction(BulkAction):
+    """`indices:data/write/update`: one update, resolved on the primary (ES `TransportUpdateAction`, whose shard
+    request ends in the bulk shard actions)."""
+
+    name = UPDATE_DOCUMENT

@@ -16,15 +16,18 @@ import asyncio
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from node.actions.support.transport_action import Request, Response, TransportAction
 from node.common.background import BackgroundTasks, UnstoppableWork
 from node.errors import ElasticsearchError
-from node.storage.task_results import TaskResult, TaskResultsService
+from node.storage.task_results import TaskResult
 from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
 from node.tasks.task import Task, TaskType
+
+if TYPE_CHECKING:
+    from node.actions.task_results import TaskResultsService
 
 __all__ = ["NodeClient"]
 
@@ -36,15 +39,18 @@ A = TypeVar("A", bound=TransportAction[Any, Any])
 class NodeClient:
     """Runs the actions registered on this node, each in a task of its own."""
 
-    def __init__(
-        self, task_manager: TaskManager, cancellation: TaskCancellationService, task_results: TaskResultsService
-    ) -> None:
+    def __init__(self, task_manager: TaskManager, cancellation: TaskCancellationService) -> None:
         self._task_manager = task_manager
         self._cancellation = cancellation
-        self._task_results = task_results
+        self._task_results: TaskResultsService | None = None
         self._actions: dict[type[TransportAction[Any, Any]], TransportAction[Any, Any]] = {}
         self._background = BackgroundTasks("node client", log)
         self._unstoppable = UnstoppableWork()
+
+    def store_results_with(self, task_results: TaskResultsService) -> None:
+        """Where `start` stores results (ES `TaskManager#setTaskResultsService`: the service writes through this
+        client, so it is built after it)."""
+        self._task_results = task_results
 
     def register(self, action: TransportAction[Any, Any]) -> None:
         if type(action) in self._actions:
@@ -170,6 +176,8 @@ class NodeClient:
                 log.exception("task [%s] of [%s] failed", task.task_id, action.name)
                 result = TaskResult.of_error(task.info(detailed=True), ElasticsearchError(f"{type(e).__name__}: {e}"))
             try:
+                if self._task_results is None:
+                    raise ElasticsearchError("no task results service to store the result with")
                 await self._task_results.store_result(result)
             except ElasticsearchError as e:  # ES only logs a failed store of a wait_for_completion=false task
                 log.warning("failed to store the result of task [%s]: %s", task.task_id, e)

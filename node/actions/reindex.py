@@ -12,8 +12,10 @@ with `requests_per_second / N`. A worker loops, as ES's does:
    child task whose shard phases run on the nodes holding the shards;
 2. the throttle wait before each batch (`last_batch_start + batch_size / rps - now`), which a rethrottle rescales;
 3. `sim.reindex.batch_time` of simulated work, then the batch as an `indices:data/write/bulk` child (with its
-   `[s]`, `[s][p]`, `[s][r]` descendants): reindex writes to `dest`, update-by-query rewrites and
-   delete-by-query deletes in the source;
+   `[s]`, `[s][p]`, `[s][r]` descendants): reindex writes each hit's `_source` to `dest` (after the script, with the
+   hit's routing unless `dest.routing` says otherwise, and with its version under `dest.version_type: external`),
+   update-by-query rewrites and delete-by-query deletes each hit in place, conditioned on the `_seq_no` and
+   `_primary_term` the search saw (a document changed meanwhile is a version conflict, as in ES);
 4. an `indices:data/read/scroll/clear` child at the end.
 
 Its `status` counts as it goes (field for field ES's, `node.data.bulk_by_scroll`). A cancelled worker stops at
@@ -58,9 +60,12 @@ from node.data.bulk_by_scroll import (
     throttle_wait_nanos,
 )
 from node.data.bulk_request import BulkItem
+from node.data.doc_versioning import VersionType, WriteConditions
 from node.data.errors import VersionConflictEngineError
 from node.data.index_resolver import IndicesOptions
 from node.data.search_request import TRACK_ALL, SearchRequest
+from node.data.source_filter import SourceFilter
+from node.data.update_scripts import run_script
 from node.errors import ActionRequestValidationError, ElasticsearchError
 from node.human import format_duration_nanos
 from node.indices.simulated_work import simulate
@@ -99,6 +104,9 @@ class BulkByScrollRequest:
     op_type: str = "index"
     options: IndicesOptions = field(default_factory=IndicesOptions)
     timeout_millis: int = 60_000
+    source_filter: SourceFilter = field(default_factory=SourceFilter)  # reindex: `source._source`
+    dest_routing: str = "keep"  # reindex: `keep`, `discard` or `=<value>`
+    dest_version_type: VersionType = VersionType.INTERNAL
 
     def description(self) -> str:
         """ES `ReindexRequest#getDescription` and friends: `reindex from [src] to [dest]`."""
@@ -138,7 +146,10 @@ class BulkByScrollRequest:
         source: dict[str, Any] = {"size": batch_size}
         if self.query is not None:
             source["query"] = self.query
-        source["version"] = False
+        if self.source_filter.filters:
+            source["_source"] = {"includes": list(self.source_filter.includes),
+                                 "excludes": list(self.source_filter.excludes)}  # fmt: skip
+        source["version"] = self.action == REINDEX and self.dest_version_type is not VersionType.INTERNAL
         source["seq_no_primary_term"] = self.action != REINDEX
         source["sort"] = [{"_doc": {"order": "asc"}}]
         if self.slice is not None:
@@ -286,6 +297,7 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
             indices=request.source, options=request.options, size=batch_size, track_total_hits=TRACK_ALL,
             source=request.search_source(batch_size), scroll_millis=request.scroll_millis,
             scroll_text=format_duration_nanos(request.scroll_millis * 1_000_000), slice=request.slice, internal=True,
+            query=request.query, source_filter=request.source_filter,
         )  # fmt: skip
 
     async def _initial_search(self, task: Task, request: BulkByScrollRequest, batch_size: int) -> dict[str, Any]:
@@ -310,25 +322,50 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
         except ElasticsearchError as e:  # ES only logs a failed clear-scroll
             log.debug("failed to clear scroll of [%s]: %s", task.task_id, e)
 
-    def _items(self, request: BulkByScrollRequest, hits: Sequence[Mapping[str, Any]]) -> list[BulkItem]:
-        """The bulk of one batch: tracked ids by id, untracked documents as counts (to their shard in place)."""
+    @staticmethod
+    def _items(request: BulkByScrollRequest, hits: Sequence[Mapping[str, Any]], state: WorkerState) -> list[BulkItem]:
+        """The bulk of one batch (ES `Reindexer#buildRequest`, `UpdateByQuery`'s and `DeleteByQuery`'s), after the
+        script (ES `ScriptApplier`): a hit whose script set `ctx.op` to `noop` is counted and not written."""
         items = []
         for hit in hits:
-            counted = not hit.get("_tracked", False)
+            routing = hit.get("_routing")
+            if request.action == DELETE_BY_QUERY:
+                cas = WriteConditions(if_seq_no=hit["_seq_no"], if_primary_term=hit["_primary_term"])
+                items.append(BulkItem("delete", hit["_index"], hit["_id"], routing, conditions=cas))
+                continue
+            index = request.dest if request.action == REINDEX else hit["_index"]
+            ctx: dict[str, Any] = {"_index": index, "_id": hit["_id"], "_version": hit.get("_version", -1),
+                                   "_routing": routing, "_source": dict(hit.get("_source", {})), "op": "index"}  # fmt: skip
+            if request.script is not None:
+                run_script(request.script, ctx)
+            op = str(ctx.get("op", "index")).lower()
+            if op in ("noop", "none"):
+                state.noops += 1
+                continue
+            doc_id, index, routing = str(ctx["_id"]), str(ctx["_index"]), ctx.get("_routing")
             if request.action == REINDEX:
-                action = "create" if request.op_type == "create" else "index"
-                items.append(BulkItem(action, request.dest, hit["_id"], counted=counted))
-            elif request.action == UPDATE_BY_QUERY:
-                items.append(BulkItem("index", hit["_index"], hit["_id"], counted=counted, shard=hit["_shard"]))
+                routing = _dest_routing(request.dest_routing, routing)
+                if request.dest_version_type is VersionType.INTERNAL:
+                    conditions = WriteConditions()
+                else:
+                    conditions = WriteConditions(hit.get("_version", -3), request.dest_version_type)
             else:
-                items.append(BulkItem("delete", hit["_index"], hit["_id"], counted=counted, shard=hit["_shard"]))
+                conditions = WriteConditions(if_seq_no=hit["_seq_no"], if_primary_term=hit["_primary_term"])
+            if op == "delete":
+                items.append(BulkItem("delete", index, doc_id, routing, conditions=conditions))
+                continue
+            action = "create" if request.action == REINDEX and request.op_type == "create" else "index"
+            source = ctx.get("_source") if isinstance(ctx.get("_source"), dict) else {}
+            items.append(BulkItem(action, index, doc_id, routing, source, conditions=conditions))
         return items
 
     async def _write_batch(
         self, task: Task, request: BulkByScrollRequest, hits: Sequence[Mapping[str, Any]], state: WorkerState
     ) -> list[dict[str, Any]]:
         """Writes one batch as an `indices:data/write/bulk` child; counts its results; returns its failures."""
-        items = self._items(request, hits)
+        items = self._items(request, hits, state)
+        if not items:
+            return []
         bulk = BulkRequest(tuple(items), BulkOptions(request.timeout_millis))
         outcomes = await self.client.execute(BulkAction, bulk, parent=task)
         return self._count(request, outcomes, state)
@@ -366,6 +403,15 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
             elif result == "not_found":
                 state.version_conflicts += 1  # deleted meanwhile: ES sees a sequence number conflict
         return failures
+
+
+def _dest_routing(mode: str, routing: str | None) -> str | None:
+    """ES `Reindexer`'s `dest.routing`: `keep` the hit's routing, `discard` it, or `=<value>`."""
+    if mode == "discard":
+        return None
+    if mode.startswith("="):
+        return mode[1:]
+    return routing
 
 
 class ReindexAction(BulkByScrollAction):

@@ -70,6 +70,7 @@ from node.data.search_request import (
     encode_scroll_id,
     render_hits_total,
 )
+from node.data.search_sort import SortClause, compare_keys, display_values
 from node.data.shard_iterator import CopyFailure, ShardIterator, is_shard_not_available
 from node.errors import ElasticsearchError, IllegalArgumentError, IllegalStateError
 from node.tasks.task import Task
@@ -134,7 +135,7 @@ class SearchScrollRequest:
     scroll_id: str
     keep_alive_millis: int = 0
     keep_alive_text: str | None = None  # as ES prints it (`5m`); None: the request set none
-    internal: bool = False  # a reindex worker's scroll: hits keep their shard and whether their id is tracked
+    internal: bool = False  # a reindex worker's scroll
 
     def description(self) -> str:
         keep_alive = self.keep_alive_text if self.keep_alive_text is not None else "null"
@@ -181,14 +182,22 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
 
     # ---- the fetch phase and the response ---------------------------------------------------------------------
 
-    def _select_page(self, results: Mapping[int, Mapping[str, Any]], offset: int, size: int) -> dict[int, list[str]]:
-        """The documents of the page, per shard: equal scores, so lower shards first (ES's tie-break)."""
-        ordered = [(i, doc_id) for i in sorted(results) for doc_id in results[i].get("ids", [])]
-        page = ordered[offset : offset + size]
-        selected: dict[int, list[str]] = {}
-        for i, doc_id in page:
-            selected.setdefault(i, []).append(doc_id)
-        return selected
+    def _select_page(
+        self, results: Mapping[int, Mapping[str, Any]], offset: int, size: int, sort: Sequence[SortClause]
+    ) -> list[tuple[int, str]]:
+        """The page: the shards' top hits merged (ES `SearchPhaseController#sortDocs`) by the sort, else by score;
+        ties go to the lower shard, then to the shard's own order. Returns `(shard, id)` in page order."""
+        candidates = [(i, rank, ref) for i in sorted(results) for rank, ref in enumerate(results[i].get("hits", []))]
+        if sort:
+            compare = compare_keys(sort)
+
+            def by_key(a: tuple[int, int, list[Any]], b: tuple[int, int, list[Any]]) -> int:
+                return compare(a[2][1], b[2][1]) or (a[0] > b[0]) - (a[0] < b[0]) or (a[1] > b[1]) - (a[1] < b[1])
+
+            candidates.sort(key=functools.cmp_to_key(by_key))
+        else:
+            candidates.sort(key=lambda c: (-(c[2][2] or 0.0), c[0], c[1]))
+        return [(i, ref[0]) for i, _, ref in candidates[offset : offset + size]]
 
     async def _fetch_phase(
         self,
@@ -196,16 +205,20 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
         state: ClusterState,
         targets: Sequence[ShardIterator],
         results: Mapping[int, Mapping[str, Any]],
-        selected: Mapping[int, list[str]],
+        page: Sequence[tuple[int, str]],
         failures: dict[int, ShardSearchFailure],
         *,
         scroll: bool,
     ) -> list[dict[str, Any]]:
-        """`[phase/fetch/id]` where the page has documents, `[free_context]` where it has none (non-scroll).
+        """`[phase/fetch/id]` where the page has documents, `[free_context]` where it has none (non-scroll); the
+        fetched hits in page order.
 
         A fetch goes to the copy that holds the shard's search context; when it fails, the shard is a failure of
         the response and its hits are missing (ES `FetchSearchPhase`: no other copy has the context).
         """
+        selected: dict[int, list[str]] = {}
+        for i, doc_id in page:
+            selected.setdefault(i, []).append(doc_id)
         fetches: dict[int, asyncio.Future[ShardOutcome]] = {}
         for i, result in results.items():
             node = state.nodes.get(result["node"])
@@ -223,14 +236,15 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
                 free = pb.ShardSearchRequest(index=targets[i].index, shard=targets[i].shard, context_id=context_id)
                 self._spawn(self._try_call(task, node, SEARCH_FREE_CONTEXT, free, 0.0))
         await task.wait_unless_cancelled(fetches.values())
-        hits: list[dict[str, Any]] = []
+        fetched: dict[tuple[int, str], dict[str, Any]] = {}
         for i in sorted(fetches):
             outcome = fetches[i].result()
             if isinstance(outcome, ElasticsearchError):
                 failures[i] = ShardSearchFailure.of(targets[i], CopyFailure(results[i]["node"], outcome))
                 continue
-            hits.extend(outcome["hits"])
-        return hits
+            for hit in outcome["hits"]:
+                fetched[(i, hit["_id"])] = hit
+        return [fetched[entry] for entry in page if entry in fetched]
 
     def _render(
         self,
@@ -253,13 +267,9 @@ class _SearchCoordinator(TransportAction[Request, dict[str, Any]]):
         rendered_total = render_hits_total(total, request.track_total_hits, request.rest_total_hits_as_int)
         if rendered_total is not None:
             hits_body["total"] = rendered_total
-        hits_body["max_score"] = 1.0 if hits else None
-        if request.internal:  # a reindex worker needs each hit's shard and whether its id is tracked
-            hits_body["hits"] = hits
-        else:
-            hits_body["hits"] = [
-                {"_index": hit["_index"], "_id": hit["_id"], "_score": 1.0, "_source": {}} for hit in hits
-            ]
+        scores = [hit["_score"] for hit in hits if hit.get("_score") is not None]
+        hits_body["max_score"] = max(scores) if scores else None
+        hits_body["hits"] = hits
         return {
             "took": int((time.monotonic() - started) * 1000),
             "timed_out": False,
@@ -385,10 +395,11 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
         hits: list[dict[str, Any]] = []
         contexts: list[tuple[str, str, str, str, int]] = []
         if single and results:
-            hits = next(iter(results.values())).get("hits", [])
+            hits = next(iter(results.values())).get("fetched", [])[: request.size]
         else:
-            selected = self._select_page(results, request.from_, request.size)
-            hits = await self._fetch_phase(task, state, targets, results, selected, failures, scroll=bool(keep_alive))
+            page = self._select_page(results, request.from_, request.size, request.sort)
+            hits = await self._fetch_phase(task, state, targets, results, page, failures, scroll=bool(keep_alive))
+            _index_wide_sort_values(hits, results, targets, request.sort)
             if targets and len(failures) == len(targets):
                 self._raise_all_failed("fetch", failures)
             if keep_alive:
@@ -399,16 +410,24 @@ class SearchAction(_SearchCoordinator[SearchRequest]):
                 ]
         body: dict[str, Any] = {}
         if keep_alive:
-            body["_scroll_id"] = encode_scroll_id_with_size(contexts, request.size)
+            body["_scroll_id"] = encode_scroll_id_with_size(contexts, request.size, request.sort)
         body.update(self._render(targets, failures, hits, total, request, started))
         return body
 
     def _query_request(
         self, target: ShardIterator, request: SearchRequest, keep_alive: int, single: bool
     ) -> pb.ShardSearchRequest:
+        spec = {
+            "query": request.query,
+            "sort": [c.to_dict() for c in request.sort],
+            "track_scores": request.track_scores,
+            "search_after": list(request.search_after) if request.search_after is not None else None,
+        }
         message = pb.ShardSearchRequest(
             index=target.index, index_uuid=target.uuid, shard=target.shard, size=request.size,
             keep_alive_millis=keep_alive, max_docs=-1, fetch=single,
+            query_json=json.dumps(spec, separators=(",", ":")),
+            fetch_json=json.dumps(request.fetch_options(), separators=(",", ":")),
         )  # fmt: skip
         setattr(message, "from", request.from_)  # `from` is a Python keyword
         if request.slice is not None:
@@ -431,7 +450,7 @@ class SearchScrollAction(_SearchCoordinator[SearchScrollRequest]):
         """
         started = time.monotonic()
         scroll_id, keep_alive_millis, internal = request.scroll_id, request.keep_alive_millis, request.internal
-        contexts, size = decode_scroll_id_with_size(scroll_id)
+        contexts, size, sort = decode_scroll_id_with_size(scroll_id)
         state = self.cluster.state()
         # A scroll's contexts live on one copy each: a round has no other copy to turn to (ES
         # `SearchScrollAsyncAction`), so a context whose node is gone or fails fails that shard for the round.
@@ -460,8 +479,9 @@ class SearchScrollAction(_SearchCoordinator[SearchScrollRequest]):
                 results[i] = {**outcome, "node": contexts[i][0], "context_id": contexts[i][1]}
         if contexts and not results:
             self._raise_all_failed("query", failures)
-        selected = self._select_page(results, 0, size)
-        hits = await self._fetch_phase(task, state, targets, results, selected, failures, scroll=True)
+        page = self._select_page(results, 0, size, sort)
+        hits = await self._fetch_phase(task, state, targets, results, page, failures, scroll=True)
+        _index_wide_sort_values(hits, results, targets, sort)
         total = sum(r["total"] for r in results.values())
         body: dict[str, Any] = {"_scroll_id": scroll_id}
         body.update(self._render(targets, failures, hits, total, SearchRequest(internal=internal), started))
@@ -477,7 +497,7 @@ class ClearScrollAction(_SearchCoordinator[ClearScrollRequest]):
         state = self.cluster.state()
         calls = []
         for scroll_id in request.scroll_ids:
-            contexts, _ = decode_scroll_id_with_size(scroll_id)
+            contexts, _, _ = decode_scroll_id_with_size(scroll_id)
             for node_id, context_id, index, _uuid, shard in contexts:
                 node = state.nodes.get(node_id)
                 if node is not None:
@@ -490,11 +510,46 @@ class ClearScrollAction(_SearchCoordinator[ClearScrollRequest]):
     # ---- plumbing ---------------------------------------------------------------------------------------------
 
 
-def encode_scroll_id_with_size(contexts: Sequence[tuple[str, str, str, str, int]], size: int) -> str:
-    return encode_scroll_id([*contexts, ("_size", str(size), "", "", 0)])
+def _index_wide_sort_values(
+    hits: Sequence[dict[str, Any]],
+    results: Mapping[int, Mapping[str, Any]],
+    targets: Sequence[ShardIterator],
+    sort: Sequence[SortClause],
+) -> None:
+    """A missing value shows as ES shows it for the field's type in the index (`Long.MAX_VALUE`/`MIN_VALUE` for a
+    number), which one shard alone may not know: a clause is numeric when any shard's hit has a number there."""
+    if not sort or not hits:
+        return
+    keys = {(targets[i].index, ref[0]): ref[1] for i, result in results.items() for ref in result.get("hits", [])}
+    numeric = [
+        any(key[i][0] == 0 and isinstance(key[i][1], int | float) for key in keys.values())
+        or c.field in ("_score", "_doc")
+        for i, c in enumerate(sort)
+    ]
+    for hit in hits:
+        key = keys.get((hit["_index"], hit["_id"]))
+        if key is not None and "sort" in hit:
+            hit["sort"] = display_values(sort, key, numeric)
 
 
-def decode_scroll_id_with_size(scroll_id: str) -> tuple[list[tuple[str, str, str, str, int]], int]:
+def encode_scroll_id_with_size(
+    contexts: Sequence[tuple[str, str, str, str, int]], size: int, sort: Sequence[SortClause] = ()
+) -> str:
+    """A scroll id: the shard contexts, the batch size and the sort its rounds merge by."""
+    extra = [("_size", str(size), "", "", 0)]
+    if sort:
+        extra.append(("_sort", json.dumps([c.to_dict() for c in sort], separators=(",", ":")), "", "", 0))
+    return encode_scroll_id([*contexts, *extra])
+
+
+def decode_scroll_id_with_size(
+    scroll_id: str,
+) -> tuple[list[tuple[str, str, str, str, int]], int, tuple[SortClause, ...]]:
     contexts = decode_scroll_id(scroll_id)
     size = next((int(c[1]) for c in contexts if c[0] == "_size"), 10)
-    return [c for c in contexts if c[0] != "_size"], size
+    sort_text = next((c[1] for c in contexts if c[0] == "_sort"), "[]")
+    try:
+        sort = tuple(SortClause.from_dict(c) for c in json.loads(sort_text))
+    except (ValueError, TypeError, KeyError):
+        raise IllegalArgumentError("Cannot parse scroll id") from None
+    return [c for c in contexts if c[0] not in ("_size", "_sort")], size, sort

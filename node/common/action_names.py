@@ -26,10 +26,10 @@ __all__ = [
     "DELETE_INDEX",
     "DISCOVERY_PEERS",
     "FOLLOWER_CHECK",
+    "GET_DATA_STREAMS",
     "GET_DOCUMENT",
     "GET_DOCUMENT_SHARD",
     "GET_INDEX",
-    "GET_STORED_TASK_RESULT",
     "GET_TASK",
     "HANDSHAKE",
     "INDEX_DOCUMENT",
@@ -40,6 +40,8 @@ __all__ = [
     "LIST_TASKS",
     "LIST_TASKS_NODE",
     "MAIN",
+    "MULTI_GET",
+    "MULTI_GET_SHARD",
     "NODES_INFO",
     "NODES_INFO_NODE",
     "NODES_STATS",
@@ -66,11 +68,11 @@ __all__ = [
     "SHARD_STARTED",
     "START_JOIN",
     "START_RECOVERY",
-    "STORE_TASK_RESULT_REPLICA",
     "TEST_TASK",
     "TEST_TASK_NODE",
     "TEST_TASK_NODE_CHILD",
     "UPDATE_BY_QUERY",
+    "UPDATE_DOCUMENT",
     "VALIDATE_JOIN",
     "node_level",
 ]
@@ -97,14 +99,13 @@ TEST_TASK_NODE_CHILD = node_level(TEST_TASK_NODE)
 # The stored-results store (ES: the `.tasks` index). Simulator-internal names, so the data plane can later own the
 # real `indices:admin/auto_create` and `indices:data/{write/bulk[s][r],read/get[s]}` actions.
 CREATE_TASKS_INDEX = "internal:sim/tasks/create_index"
-STORE_TASK_RESULT_REPLICA = "internal:sim/tasks/store_result[r]"
-GET_STORED_TASK_RESULT = "internal:sim/tasks/get_result"
 
 # The data plane (node/data and the index, write, search and reindex actions; reference §14, §15).
 CREATE_INDEX = "indices:admin/create"
 AUTO_CREATE_INDEX = "indices:admin/auto_create"
 DELETE_INDEX = "indices:admin/delete"
 GET_INDEX = "indices:admin/get"
+GET_DATA_STREAMS = "indices:admin/data_stream/get"
 INDICES_STATS = "indices:monitor/stats"
 INDICES_STATS_NODE = node_level(INDICES_STATS)
 CLUSTER_UPDATE_SETTINGS = "cluster:admin/settings/update"
@@ -119,6 +120,9 @@ BULK_SHARD_REPLICA = "indices:data/write/bulk[s][r]"
 INDEX_DOCUMENT = "indices:data/write/index"
 GET_DOCUMENT = "indices:data/read/get"
 GET_DOCUMENT_SHARD = "indices:data/read/get[s]"
+MULTI_GET = "indices:data/read/mget"
+MULTI_GET_SHARD = "indices:data/read/mget[shard][s]"
+UPDATE_DOCUMENT = "indices:data/write/update"
 REFRESH = "indices:admin/refresh"
 REFRESH_SHARD = "indices:admin/refresh[s]"
 REFRESH_SHARD_PRIMARY = "indices:admin/refresh[s][p]"

@@ -11,21 +11,43 @@ for `delete`, a source line. Errors are ES's, word for word:
 - then validation, all problems numbered: `Validation Failed: 1: index is missing;2: ...`, and
   `Validation Failed: 1: no requests added;` when there is nothing to do.
 
-Only what the simulator needs is kept of each item: its action, index, id, routing and whether an update may
-create the document. Sources are checked for being JSON objects and then dropped: documents are counted, not stored.
+Each item keeps what its shard needs: the action, index, id and routing, the parsed source of an index or create,
+the body of an update (`node.data.update_request.UpdateSpec`) and its `_source` filter, and the concurrency
+parameters (`version`, `version_type`, `if_seq_no`, `if_primary_term`), validated as ES validates them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any
 
+from node.data.doc_versioning import (
+    MATCH_ANY,
+    UNASSIGNED_PRIMARY_TERM,
+    UNASSIGNED_SEQ_NO,
+    VersionType,
+    WriteConditions,
+)
 from node.data.errors import XContentParseError
 from node.data.json_body import decode_utf8, json_token, parse_json, read_json
+from node.data.source_filter import SourceFilter, parse_source_filter
+from node.data.update_request import UpdateSpec
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 
-__all__ = ["ACTIONS", "BulkItem", "describe_bulk", "parse_bulk", "source_error", "validate_bulk"]
+__all__ = [
+    "ACTIONS",
+    "BulkItem",
+    "describe_bulk",
+    "describe_source",
+    "parse_bulk",
+    "parse_source",
+    "source_error",
+    "validate_bulk",
+    "write_conditions",
+]
 
 ACTIONS = ("create", "delete", "index", "update")
 _METADATA_FIELDS = frozenset(
@@ -57,17 +79,82 @@ class BulkItem:
     index: str | None
     id: str | None
     routing: str | None = None
-    upsert: bool = False  # update: `doc_as_upsert` or an `upsert` document
-    has_source: bool = True  # update: whether the body has a `doc` or a `script`
+    source: Mapping[str, Any] | None = None  # index/create: the document
+    update: UpdateSpec | None = None  # update: its body
+    conditions: WriteConditions = dataclass_field(default_factory=WriteConditions)
+    fetch_source: SourceFilter | None = None  # update: the `_source` of the result to return (`get`)
+    retry_on_conflict: int = 0
     source_problem: str | None = None  # index/create: why the source cannot be parsed (an item-level failure)
     source_text: str = ""  # for the description of a single-document request
-    # Reindex-family items for untracked documents: written as a count (`bulk_create`/`_update`/`_delete`), to
-    # `shard` when given (the shard a hit came from) or to the shard its id routes to.
-    counted: bool = False
-    shard: int | None = None
+
+    @property
+    def upsert(self) -> bool:
+        """An update that may create the document (`doc_as_upsert` or an `upsert` document)."""
+        return self.update is not None and (self.update.doc_as_upsert or self.update.upsert is not None)
+
+    @property
+    def has_source(self) -> bool:
+        """An update with a `doc` or a `script`."""
+        return self.update is not None and (self.update.doc is not None or self.update.script is not None)
 
     def with_id(self, doc_id: str) -> BulkItem:
         return replace(self, id=doc_id)
+
+    def problems(self) -> list[str]:
+        """ES `IndexRequest#validate`, `DeleteRequest#validate` and `UpdateRequest#validate` (what the items of a
+        bulk are checked for, each problem numbered in the one validation error of the request)."""
+        out = []
+        if self.action in ("index", "create"):
+            out.extend(self.conditions.index_problems(create=self.action == "create", has_id=self.id is not None))
+        elif self.action == "delete":
+            out.extend(self.conditions.problems())
+        else:
+            out.extend(self.conditions.problems())
+            if self.conditions.if_seq_no != UNASSIGNED_SEQ_NO and self.update is not None:
+                if self.retry_on_conflict > 0:
+                    out.append("compare and write operations can not be retried")
+                if self.update.doc_as_upsert:
+                    out.append("compare and write operations can not be used with upsert")
+                if self.update.upsert is not None:
+                    out.append("upsert requests don't support `if_seq_no` and `if_primary_term`")
+        return out
+
+
+def _long(metadata: Mapping[str, Any], name: str, default: int) -> int:
+    """A long field of an action line (Jackson's `longValue`, which also reads a number in a string)."""
+    value = metadata.get(name)
+    if value is None:
+        return default
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return int(value)
+    except (TypeError, ValueError):
+        raise IllegalArgumentError(f"Failed to parse value [{value}] for field [{name}]") from None
+
+
+def write_conditions(version: int, version_type: str | None, if_seq_no: int, if_primary_term: int) -> WriteConditions:
+    """The concurrency parameters of a write, with the checks of ES's setters (`IndexRequest#setIfSeqNo`, ...).
+
+    Raises:
+        IllegalArgumentError: `No version type match [x]`, a negative sequence number or primary term.
+    """
+    kind = VersionType.parse(version_type)
+    if if_seq_no < 0 and if_seq_no != UNASSIGNED_SEQ_NO:
+        raise IllegalArgumentError(f"sequence numbers must be non negative. got [{if_seq_no}].")
+    if if_primary_term < 0:
+        raise IllegalArgumentError(f"primary term must be non negative. got [{if_primary_term}]")
+    return WriteConditions(version, kind, if_seq_no, if_primary_term)
+
+
+def _conditions(metadata: Mapping[str, Any]) -> WriteConditions:
+    version_type = metadata.get("version_type")
+    return write_conditions(
+        _long(metadata, "version", MATCH_ANY),
+        None if version_type is None else str(version_type),
+        _long(metadata, "if_seq_no", UNASSIGNED_SEQ_NO),
+        _long(metadata, "if_primary_term", UNASSIGNED_PRIMARY_TERM),
+    )
 
 
 def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] | None:
@@ -114,15 +201,21 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def source_error(source: str | bytes) -> str | None:
-    """Why a source line cannot be indexed (ES fails such an item with a `document_parsing_exception`)."""
+def parse_source(source: str | bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The document of a source line, or why it cannot be indexed (ES fails such an item with a
+    `document_parsing_exception`)."""
     try:
         value = parse_json(source)
     except XContentParseError as e:
-        return e.reason
+        return None, e.reason
     if not isinstance(value, dict):
-        return f"[1:1] failed to parse: root must be an object, found [{json_token(value)}]"
-    return None
+        return None, f"[1:1] failed to parse: root must be an object, found [{json_token(value)}]"
+    return value, None
+
+
+def source_error(source: str | bytes) -> str | None:
+    """Why a source line cannot be indexed, or None."""
+    return parse_source(source)[1]
 
 
 def parse_bulk(body: bytes, default_index: str | None, default_routing: str | None = None) -> list[BulkItem]:
@@ -147,8 +240,9 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         index = _text(metadata.get("_index")) or default_index
         doc_id = _text(metadata.get("_id"))
         routing = _text(metadata.get("routing")) or default_routing
+        conditions = _conditions(metadata)
         if action == "delete":
-            items.append(BulkItem("delete", index, doc_id, routing))
+            items.append(BulkItem("delete", index, doc_id, routing, conditions=conditions))
             continue
         if number >= len(lines):
             break  # ES drops an action whose source line never came
@@ -158,11 +252,19 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         if action == "index" and op_type == "create":
             action = "create"
         if action == "update":
-            items.append(_update_item(decode_utf8(raw_source), index, doc_id, routing))
+            item = _update_item(decode_utf8(raw_source), index, doc_id, routing)
+            fetch = parse_source_filter(metadata["_source"]) if "_source" in metadata else item.fetch_source
+            retries = _long(metadata, "retry_on_conflict", 0)
+            items.append(replace(item, conditions=conditions, fetch_source=fetch, retry_on_conflict=retries))
             continue
-        problem = source_error(raw_source) if raw_source.strip() else "failed to parse, document is empty"
-        source = raw_source.decode("utf-8", errors="replace")  # the description only
-        items.append(BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source))
+        document, problem = (
+            parse_source(raw_source) if raw_source.strip() else (None, "failed to parse, document is empty")
+        )
+        text = raw_source.decode("utf-8", errors="replace")  # the description only
+        items.append(
+            BulkItem(action, index, doc_id, routing, document, conditions=conditions, source_problem=problem,
+                     source_text=text)
+        )  # fmt: skip
     return items
 
 
@@ -180,9 +282,9 @@ def _update_item(source: str, index: str | None, doc_id: str | None, routing: st
             if field not in _UPDATE_FIELDS:
                 column = source.find(f'"{field}"') + 1
                 raise XContentParseError(1, column, f"[UpdateRequest] unknown field [{field}]")
-    upsert = bool(body.get("doc_as_upsert")) or "upsert" in body
-    has_source = "doc" in body or "script" in body
-    return BulkItem("update", index, doc_id, routing, upsert, has_source, None, source)
+    fetch = parse_source_filter(body["_source"]) if "_source" in body else None
+    return BulkItem("update", index, doc_id, routing, update=UpdateSpec.from_body(body), fetch_source=fetch,
+                    source_text=source)  # fmt: skip
 
 
 def validate_bulk(items: Sequence[BulkItem]) -> None:
@@ -197,10 +299,17 @@ def validate_bulk(items: Sequence[BulkItem]) -> None:
     for item in items:
         if item.index is None:
             problems.append("index is missing")
-        if item.action == "update" and not item.has_source:
-            problems.append("script or doc is missing")
         if item.action in ("update", "delete") and item.id is None:
             problems.append("id is missing")
+        problems.extend(item.problems())
+        if item.action == "update" and item.update is not None:
+            spec = item.update
+            if spec.script is None and spec.doc is None:
+                problems.append("script or doc is missing")
+            if spec.script is not None and spec.doc is not None:
+                problems.append("can't provide both script and doc")
+            if spec.doc is None and spec.doc_as_upsert:
+                problems.append("doc must be specified if doc_as_upsert is enabled")
         if item.id is not None and len(item.id.encode("utf-8")) > MAX_ID_BYTES:
             problems.append(
                 f"id [{item.id}] is too long, must be no longer than {MAX_ID_BYTES} bytes but was: "
@@ -208,6 +317,28 @@ def validate_bulk(items: Sequence[BulkItem]) -> None:
             )
     if problems:
         raise ActionRequestValidationError(*problems)
+
+
+MAX_SOURCE_IN_DESCRIPTION = 2048  # ES IndexRequest.MAX_SOURCE_LENGTH_IN_TOSTRING
+
+
+def describe_source(source: str | Mapping[str, Any]) -> str:
+    """ES `IndexRequest#toString`'s source: compact JSON, or its length when it is long (`_na_` when unparsable)."""
+    if isinstance(source, str):
+        raw = source.encode("utf-8")
+        if len(raw) > MAX_SOURCE_IN_DESCRIPTION:
+            return _too_long(len(raw))
+        try:
+            source = parse_json(source)
+        except XContentParseError:
+            return "_na_"
+    text = json.dumps(source, separators=(",", ":"), ensure_ascii=False)
+    length = len(text.encode("utf-8"))
+    return _too_long(length) if length > MAX_SOURCE_IN_DESCRIPTION else text
+
+
+def _too_long(length: int) -> str:
+    return f"n/a, actual length: [{length / 1024:.1f}kb], max length: 2kb".replace(".0kb", "kb")
 
 
 def describe_bulk(items: Sequence[BulkItem]) -> str:

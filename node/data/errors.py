@@ -4,6 +4,7 @@
     ├── InvalidIndexNameError              "invalid_index_name_exception"          400
     ├── ResourceAlreadyExistsError         "resource_already_exists_exception"     400
     ├── ParseError                         "parse_exception"                       400
+    ├── ParsingError                       "parsing_exception"                     400 (with `line` and `col`)
     ├── XContentParseError                 "x_content_parse_exception"             400 (plain: its own root cause)
     ├── JsonParseError                     "json_parse_exception"                  400 (only ever a cause)
     ├── VersionConflictEngineError         "version_conflict_engine_exception"     409
@@ -35,6 +36,7 @@ __all__ = [
     "NoLongerPrimaryShardError",
     "NoShardAvailableActionError",
     "ParseError",
+    "ParsingError",
     "ResourceAlreadyExistsError",
     "SearchContextMissingError",
     "SearchPhaseExecutionError",
@@ -79,6 +81,16 @@ class ParseError(ElasticsearchError):
 
     es_type = "parse_exception"
     default_status = 400
+
+
+class ParsingError(ElasticsearchError):
+    """ES `ParsingException`, with its `line` and `col`."""
+
+    es_type = "parsing_exception"
+    default_status = 400
+
+    def __init__(self, reason: str, line: int = 1, col: int = 1) -> None:
+        super().__init__(reason, metadata={"line": line, "col": col})
 
 
 class JsonParseError(ElasticsearchError):

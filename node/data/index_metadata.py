@@ -210,7 +210,7 @@ def parse_index_settings(settings: Mapping[str, str | None]) -> IndexSettings:
 def parse_create_index_body(body: Mapping[str, Any]) -> dict[str, str]:
     """The `index.*` settings of a create-index body (ES `CreateIndexRequest#source`).
 
-    `mappings` and `aliases` are accepted and ignored: documents are counted here, never stored.
+    `mappings` and `aliases` are accepted and ignored: documents are stored as they come, no mapping is enforced.
 
     Raises:
         ParseError: a top-level key other than `settings`, `mappings` and `aliases`.

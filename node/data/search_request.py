@@ -1,13 +1,15 @@
 """Search requests and responses as pure values (mirrors ES `SearchRequest`, `SearchSourceBuilder` and
-`SearchResponse`, reduced to what a counted-not-stored data plane can answer).
+`SearchResponse`).
 
-Every query matches every document: there are no documents to evaluate it against, only counts. The query is
-kept for the task description, which is ES's exactly for the common forms:
+A request carries the query (evaluated on every shard by `node.data.query_dsl`), the sort
+(`node.data.search_sort`), the page (`from`, `size`), `_source` filtering, whether hits show `_version` and
+`_seq_no`/`_primary_term`, and total-hits tracking. Its source is kept for the task description, which is ES's
+exactly for the common forms:
 
     indices[logs], search_type[QUERY_THEN_FETCH], source[{"size":5,"query":{"match_all":{"boost":1.0}}}]
 
-Hits are the documents' ids in `_doc` order (tracked ids first, then stable ids for untracked documents), each with
-`_score` 1.0 and an empty `_source`. Ties between shards go to the lower shard, as ES breaks equal scores.
+Scores are simulated (1.0 for a matching document, 0.0 in pure filter context); ties between shards go to the lower
+shard, as ES breaks equal scores.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from node.data.errors import ElasticsearchError
+from node.data.errors import ParsingError
 from node.data.index_resolver import IndicesOptions
+from node.data.query_dsl import compile_query
+from node.data.search_sort import SortClause, parse_sort
+from node.data.shard_query import slice_range
+from node.data.source_filter import SourceFilter, parse_source_filter
 from node.errors import IllegalArgumentError
 from node.human import format_duration_nanos
 
@@ -37,6 +43,7 @@ __all__ = [
     "decode_scroll_id",
     "encode_scroll_id",
     "parse_search_body",
+    "parse_sort",
     "render_hits_total",
     "slice_range",
     "source_description",
@@ -59,16 +66,6 @@ _SOURCE_ORDER = (
     "suggest", "rescore", "collapse", "knn", "runtime_mappings", "fields", "indices_boost", "pit", "stats", "ext",
 )  # fmt: skip
 _KNOWN_KEYS = frozenset(_SOURCE_ORDER) | {"aggs", "query", "sub_searches", "rank", "retriever"}
-
-
-class ParsingError(ElasticsearchError):
-    """ES `ParsingException`, with its `line` and `col`."""
-
-    es_type = "parsing_exception"
-    default_status = 400
-
-    def __init__(self, reason: str, line: int = 1, col: int = 1) -> None:
-        super().__init__(reason, metadata={"line": line, "col": col})
 
 
 def _normalize_query(query: Any) -> Any:
@@ -109,7 +106,22 @@ class SearchRequest:
     preference: str | None = None
     slice: tuple[int, int] | None = None  # (id, max)
     search_type: str = "QUERY_THEN_FETCH"
-    internal: bool = False  # hits keep `_shard` and `_tracked` (a reindex worker's own searches)
+    internal: bool = False  # a reindex worker's own searches: hits keep every metadata field
+    query: Mapping[str, Any] | None = None
+    sort: tuple[SortClause, ...] = ()
+    source_filter: SourceFilter = field(default_factory=SourceFilter)
+    version: bool = False
+    seq_no_primary_term: bool = False
+    track_scores: bool = False
+    search_after: tuple[Any, ...] | None = None
+
+    def fetch_options(self) -> dict[str, Any]:
+        """What the shards need to render hits: `_source` filtering and the metadata fields to show."""
+        return {
+            "source": self.source_filter.to_json(),
+            "version": self.version or self.internal,
+            "seq_no_primary_term": self.seq_no_primary_term or self.internal,
+        }
 
     def description(self) -> str:
         """ES `SearchRequest#getDescription`."""
@@ -168,6 +180,22 @@ def parse_search_body(body: Mapping[str, Any], text: str = "") -> dict[str, Any]
         _int(body["size"], "size")
     if "from" in body:
         _int(body["from"], "from")
+    if "query" in body:
+        compile_query(body["query"])  # a malformed query is the request's 400, before any shard is asked
+    if "sort" in body:
+        parse_sort(body["sort"])
+    if "_source" in body:
+        parse_source_filter(body["_source"])
+    if "search_after" in body:
+        after = body["search_after"]
+        if not isinstance(after, list):
+            raise ParsingError("[search_after] failed to parse field [search_after]")
+        sorts = len(parse_sort(body.get("sort"))) or 1
+        if len(after) != sorts:
+            raise IllegalArgumentError(f"search_after has {len(after)} value(s) but sort has {sorts}.")
+    for flag in ("version", "seq_no_primary_term", "track_scores"):
+        if flag in body and not isinstance(body[flag], bool):
+            raise ParsingError(f"[{flag}] failed to parse field [{flag}]")
     return dict(body)
 
 
@@ -223,16 +251,6 @@ def check_shard_search(offset: int, size: int, keep_alive_millis: int, slice_max
             f"The number of slices [{slice_max}] is too large. It must be less than [{MAX_SLICES_PER_SCROLL}]. "
             "This limit can be set by changing the [index.max_slices_per_scroll] index level setting."
         )
-
-
-def slice_range(docs: int, slice_id: int, slice_max: int) -> tuple[int, int]:
-    """The `[start, end)` of a shard's documents that slice `slice_id` of `slice_max` reads.
-
-    ES slices on `_id` hashes; here each shard's documents are split into contiguous, near-equal parts.
-    """
-    base, extra = divmod(docs, slice_max)
-    start = slice_id * base + min(slice_id, extra)
-    return start, start + base + (1 if slice_id < extra else 0)
 
 
 @dataclass(frozen=True, slots=True)

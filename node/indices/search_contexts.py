@@ -1,9 +1,10 @@
 """The open search contexts of this node (mirrors ES `SearchService`'s active readers and `ShardSearchContextId`).
 
 A query phase opens a context on the shard it searched when a fetch (or a scroll round) will come back for it; the
-context remembers which documents of the shard the search reads (`start`..`end`, a slice's share) and, for a
-scroll, how far it got. Fetching frees a non-scroll context; `[free_context]` frees one nobody fetched from; a
-clear-scroll frees scroll contexts. Contexts whose keep-alive ran out are dropped lazily.
+context holds the hits the search may fetch (the top `from + size`, or every match of a scroll, with their
+documents as they were when the query ran: a scroll reads a point-in-time view, as ES's reader does), how hits are
+rendered, and for a scroll how far it got. Fetching frees a non-scroll context; `[free_context]` frees one nobody
+fetched from; a clear-scroll frees scroll contexts. Contexts whose keep-alive ran out are dropped lazily.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from node.data.errors import SearchContextMissingError
-from node.indices.shard_store import synthetic_id
+from node.data.shard_query import ShardHit
 from node.storage.store import new_node_id
 
 __all__ = ["SearchContext", "SearchContexts"]
@@ -29,34 +32,22 @@ class SearchContext:
     index: str
     uuid: str
     shard: int
-    start: int
-    end: int
-    position: int
+    hits: Sequence[ShardHit]
+    total: int
     size: int
     scroll: bool
     expires_at: float
-    # A scroll's point-in-time view of the shard: tracked ids, then `untracked` documents.
-    tracked: list[str] = field(default_factory=list)
-    untracked: int = 0
-    _tracked_set: frozenset[str] | None = None
+    fetch_options: Mapping[str, Any] = field(default_factory=dict)
+    position: int = 0
+    _by_id: dict[str, ShardHit] | None = None
 
-    @property
-    def total(self) -> int:
-        return self.end - self.start
+    def page(self, offset: int, limit: int) -> Sequence[ShardHit]:
+        return self.hits[offset : offset + limit]
 
-    def page(self, offset: int, limit: int) -> list[str]:
-        """Documents `offset` to `offset + limit` of the view, within this context's range."""
-        out = []
-        for i in range(offset, min(offset + limit, self.end)):
-            out.append(
-                self.tracked[i] if i < len(self.tracked) else synthetic_id(self.uuid, self.shard, i - len(self.tracked))
-            )
-        return out
-
-    def is_tracked(self, doc_id: str) -> bool:
-        if self._tracked_set is None:
-            self._tracked_set = frozenset(self.tracked)
-        return doc_id in self._tracked_set
+    def hit(self, doc_id: str) -> ShardHit | None:
+        if self._by_id is None:
+            self._by_id = {h.doc.id: h for h in self.hits}
+        return self._by_id.get(doc_id)
 
 
 class SearchContexts:
@@ -70,19 +61,18 @@ class SearchContexts:
         index: str,
         uuid: str,
         shard: int,
-        start: int,
-        end: int,
+        hits: Sequence[ShardHit],
+        total: int,
         size: int,
         keep_alive_s: float | None,
-        view: tuple[list[str], int] = ([], 0),
+        fetch_options: Mapping[str, Any],
     ) -> SearchContext:
         self._reap()
-        scroll = keep_alive_s is not None
         context = SearchContext(
-            id=str(next(self._ids)), index=index, uuid=uuid, shard=shard, start=start, end=end, position=start,
-            size=size, scroll=scroll,
+            id=str(next(self._ids)), index=index, uuid=uuid, shard=shard, hits=hits, total=total, size=size,
+            scroll=keep_alive_s is not None,
             expires_at=time.monotonic() + (keep_alive_s if keep_alive_s is not None else DEFAULT_KEEP_ALIVE_S),
-            tracked=view[0], untracked=view[1],
+            fetch_options=fetch_options,
         )  # fmt: skip
         self._contexts[context.id] = context
         return context

@@ -1,16 +1,20 @@
 """The shard side of search (mirrors ES `SearchService` and the handlers `SearchTransportService` registers).
 
-Every node serves the shard phases of searches and scrolls for the copies it holds: `[phase/query]` (opening a
-search context when a fetch or a scroll round will come back), `[phase/fetch/id]`, `[phase/query/scroll]`,
-`[phase/fetch/id/scroll]` and `[free_context]` / `[free_context/scroll]`. Each phase spends its simulated time
-(`sim.search.shard_query_time`, `sim.search.shard_fetch_time`, `sim.scroll.batch_time`) in steps and notices
-cancellation at its checks.
+Every node serves the shard phases of searches and scrolls for the copies it holds: `[phase/query]` (evaluating
+the query against the copy's documents, and opening a search context when a fetch or a scroll round will come
+back), `[phase/fetch/id]`, `[phase/query/scroll]`, `[phase/fetch/id/scroll]` and `[free_context]` /
+`[free_context/scroll]`. Each phase spends its simulated time (`sim.search.shard_query_time`,
+`sim.search.shard_fetch_time`, `sim.scroll.batch_time`) in steps and notices cancellation at its checks.
+
+A query phase answers the shard's total, its best score, and a reference to each of its top hits (`[id, sort key,
+score]`) from which the coordinating node picks the page; the fetch phase renders the picked hits from the context
+(`node.data.shard_query.render_hit`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from node.cluster.service import ClusterService
@@ -25,9 +29,12 @@ from node.common.action_names import (
 from node.data.allocation import copies_of
 from node.data.errors import ShardNotFoundError
 from node.data.index_metadata import indices_of
-from node.data.search_request import check_keep_alive, check_shard_search, slice_range
+from node.data.search_request import check_keep_alive, check_shard_search
+from node.data.search_sort import SortClause
+from node.data.shard_query import ShardHit, ShardQuery, hit_ref, render_hit
+from node.data.source_filter import SourceFilter
 from node.indices.local_shards import LocalShards
-from node.indices.search_contexts import SearchContexts
+from node.indices.search_contexts import SearchContext, SearchContexts
 from node.indices.simulated_work import simulate
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
@@ -38,6 +45,17 @@ __all__ = ["SearchService"]
 
 def _response(body: Mapping[str, Any]) -> pb.ShardSearchResponse:
     return pb.ShardSearchResponse(result_json=json.dumps(body, separators=(",", ":")))
+
+
+def _max_score(hits: list[ShardHit]) -> float | None:
+    scores = [h.score for h in hits if h.score is not None]
+    return max(scores) if scores else None
+
+
+def _render(index: str, hits: Sequence[ShardHit], options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    source_filter = SourceFilter.from_json(options.get("source"))
+    version, seq_no = bool(options.get("version")), bool(options.get("seq_no_primary_term"))
+    return [render_hit(index, h, source_filter, version=version, seq_no_primary_term=seq_no) for h in hits]
 
 
 class SearchService:
@@ -94,35 +112,45 @@ class SearchService:
         await simulate(task, costs.shard_query, costs.check_interval)
         key = (request.index_uuid, request.shard)
         offset = getattr(request, "from")
-        if request.keep_alive_millis:  # a scroll reads a point-in-time view, as ES's scroll reader does
-            view = await self._shards.document_refs(key)
-            docs = len(view[0]) + view[1]
-            start, end = slice_range(docs, request.slice_id, request.slice_max) if request.slice_max else (0, docs)
-            context = self.contexts.open(
-                request.index, request.index_uuid, request.shard, start, end, request.size,
-                request.keep_alive_millis / 1000, view,
-            )  # fmt: skip
-            ids = context.page(start, request.size)
-            return _response(
-                {"total": end - start, "ids": ids, "node": self._transport.local_node.id, "context_id": context.id}
-            )
-        docs = await self._shards.count(key)
-        start, end = slice_range(docs, request.slice_id, request.slice_max) if request.slice_max else (0, docs)
-        wanted = min(offset + request.size, end - start)
-        ids = await self._shards.document_ids(key, start, wanted) if wanted > 0 else []
-        body: dict[str, Any] = {"total": end - start, "ids": ids, "node": self._transport.local_node.id}
+        spec = json.loads(request.query_json) if request.query_json else {}
+        options = json.loads(request.fetch_json) if request.fetch_json else {}
+        scroll = request.keep_alive_millis > 0
+        query = ShardQuery(
+            query=spec.get("query"),
+            sort=tuple(SortClause.from_dict(c) for c in spec.get("sort") or ()),
+            window=None if scroll else offset + request.size,
+            slice=(request.slice_id, request.slice_max) if request.slice_max else None,
+            track_scores=bool(spec.get("track_scores", False)),
+            search_after=tuple(spec["search_after"]) if spec.get("search_after") is not None else None,
+        )
+        total, hits = await self._shards.search(key, query)
+        body: dict[str, Any] = {"total": total, "max_score": _max_score(hits), "node": self._transport.local_node.id}
+        if scroll:  # a scroll reads every match as it is now: a point-in-time view, as ES's scroll reader does
+            context = self._open(request, hits, total, request.keep_alive_millis / 1000, options)
+            body["hits"] = [hit_ref(h) for h in context.page(0, request.size)]
+            body["context_id"] = context.id
+            return _response(body)
         if request.fetch:
             with self._shards.stats.phase(key, "fetch"):
                 await simulate(task, costs.shard_fetch, costs.check_interval)
-            body["hits"] = [
-                {"_index": request.index, "_id": doc_id, "_shard": request.shard} for doc_id in ids[offset:]
-            ]
-        elif ids:
-            context = self.contexts.open(
-                request.index, request.index_uuid, request.shard, start, end, request.size, None
-            )
-            body["context_id"] = context.id
+            body["fetched"] = _render(request.index, hits[offset:], options)
+            return _response(body)
+        body["hits"] = [hit_ref(h) for h in hits]
+        if hits:
+            body["context_id"] = self._open(request, hits, total, None, options).id
         return _response(body)
+
+    def _open(
+        self,
+        request: pb.ShardSearchRequest,
+        hits: Sequence[ShardHit],
+        total: int,
+        keep_alive_s: float | None,
+        options: Mapping[str, Any],
+    ) -> SearchContext:
+        return self.contexts.open(
+            request.index, request.index_uuid, request.shard, hits, total, request.size, keep_alive_s, options
+        )
 
     async def _on_query_scroll(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         check_keep_alive(request.keep_alive_millis)
@@ -130,22 +158,23 @@ class SearchService:
         costs = self._cluster.costs()
         with self._shards.stats.phase((context.uuid, context.shard), "query"):
             await simulate(task, costs.scroll_batch, costs.check_interval)
-        ids = context.page(context.position, request.size or context.size)
-        return _response({"total": context.total, "ids": ids, "node": self._transport.local_node.id})
+        page = list(context.page(context.position, request.size or context.size))
+        return _response(
+            {"total": context.total, "max_score": _max_score(list(context.hits)), "hits": [hit_ref(h) for h in page],
+             "node": self._transport.local_node.id}
+        )  # fmt: skip
 
     async def _on_fetch(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         context = self.contexts.get(request.context_id)
         costs = self._cluster.costs()
         with self._shards.stats.phase((context.uuid, context.shard), "fetch"):
             await simulate(task, costs.shard_fetch, costs.check_interval)
-        hits = [{"_index": context.index, "_id": doc_id, "_shard": context.shard} for doc_id in request.doc_ids]
+        hits = [h for h in (context.hit(doc_id) for doc_id in request.doc_ids) if h is not None]
         if context.scroll:
-            for hit in hits:
-                hit["_tracked"] = context.is_tracked(hit["_id"])
             context.position += len(request.doc_ids)
         else:
             self.contexts.free(context.id)
-        return _response({"hits": hits})
+        return _response({"hits": _render(context.index, hits, context.fetch_options)})
 
     async def _on_free(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         return _response({"freed": self.contexts.free(request.context_id)})

@@ -4,7 +4,7 @@
 `ShardOperationStats` is counted where the operations really run on this node: writes in `LocalShards` (primary and
 replica alike, as ES's `InternalIndexingStats` counts every non-recovery origin), gets in `LocalShards`, the query
 and fetch phases in `SearchService`. Counters live in memory and start at zero with the process, as ES's do.
-Documents are counted, not stored, so sizes are simulated (`simulated_size`), and the sections simcluster has no
+Sizes are simulated (`simulated_size`: a fixed size per document, not its source's), and the sections simcluster has no
 work for (merges, segments, caches, translog, ...) carry ES's fields with the values of an idle shard.
 
 `common_stats` renders one copy in ES field order; `add_stats` sums such dicts into the `primaries` / `total` of an

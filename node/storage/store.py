@@ -63,8 +63,9 @@ class NodeStore:
     async def execute(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         """Runs `operation` on the database in the store's single writer thread.
 
-        For components that keep their own tables in this file (e.g. `TaskResultsService`'s `task_results`):
-        they share the connection and the thread, so the loop never blocks and writes stay ordered.
+        For components that keep their own tables in this file (e.g. the shard copies' documents of
+        `node.indices.shard_store`): they share the connection and the thread, so the loop never blocks and writes
+        stay ordered.
         """
         return await asyncio.get_running_loop().run_in_executor(self._executor, operation, self._conn)
 

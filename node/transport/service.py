@@ -50,13 +50,22 @@ log = logging.getLogger(__name__)
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
 
-SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
+# Requests carry documents: a bulk shard request as large as the REST body that brought it (up to
+# `http.max_content_length`), so gRPC's default 4 MB receive limit is lifted, as ES's transport has no such limit.
+MAX_MESSAGE_BYTES = 2**31 - 1
+SERVER_OPTIONS = [
+    ("grpc.so_reuseport", 0),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+]
 # A restarted peer should be reachable again within a fraction of a second (performance-baselines P4).
 CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 50),
     ("grpc.min_reconnect_backoff_ms", 50),
     ("grpc.max_reconnect_backoff_ms", 500),
     ("grpc.enable_retries", 0),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
 ]
 
 

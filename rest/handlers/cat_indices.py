@@ -5,8 +5,8 @@ fan-out (its top-level task and one `[n]` child per data node). `_cat/indices` h
 unless `expand_wildcards` includes them, as ES does; `_cat/shards` lists every shard copy, `.tasks` included. Rows
 are sorted by index name, then shard, primary first (ES leaves the index order unspecified).
 
-Documents are counted, not stored, so sizes are simulated: 256 bytes per document plus 225 bytes per copy (what an
-empty ES shard reports).
+Sizes are simulated: 256 bytes per document plus 225 bytes per copy (what an empty ES shard reports), whatever the
+documents' sources.
 """
 
 from __future__ import annotations

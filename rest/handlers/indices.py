@@ -29,6 +29,7 @@ from node.data.index_resolver import IndicesOptions, parse_expand_wildcards, res
 from node.data.json_body import parse_json_object
 from node.errors import ElasticsearchError
 from rest.app_keys import cluster_state, rest_client, rest_request
+from rest.handlers.system_indices import with_system_index_warning
 from rest.params import Params, split_by_comma
 
 __all__ = [
@@ -168,4 +169,5 @@ async def refresh(request: web.Request) -> web.Response:
     options = indices_options(req.params)
     req.params.check_unrecognized()
     refresh_request = RefreshRequest(tuple(split_by_comma(request.match_info.get("index"))), options)
-    return req.respond(await rest_client(request).execute(RefreshAction, refresh_request))
+    response = req.respond(await rest_client(request).execute(RefreshAction, refresh_request))
+    return with_system_index_warning(request, response, refresh_request.indices)

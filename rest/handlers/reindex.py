@@ -9,6 +9,7 @@ update-by-query response omits `created`, delete-by-query's also `updated`, as E
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -24,13 +25,16 @@ from node.data.bulk_by_scroll import (
     parse_slices,
     render_response,
 )
+from node.data.doc_versioning import VersionType
 from node.data.errors import XContentParseError
 from node.data.json_body import parse_json_object
 from node.data.search_request import ParsingError
+from node.data.source_filter import parse_source_filter
 from node.errors import IllegalArgumentError
 from node.tasks.task_id import TaskId
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.handlers.indices import indices_options, reject_shadowed_path
+from rest.handlers.system_indices import with_system_index_warning
 from rest.params import Params, parse_group_by, split_by_comma
 from rest.render import render_tasks_response
 
@@ -81,13 +85,25 @@ async def _run(
     action = BULK_BY_SCROLL_ACTIONS[bbs.action]
     if not wait:
         task = rest_client(request).start(action, bbs)
-        return req.respond({"task": str(task.task_id)})
+        return with_system_index_warning(request, req.respond({"task": str(task.task_id)}), bbs.source)
     result = await rest_client(request).execute(action, bbs)
     status = result.status.with_slice(None)
     body = render_response(
         result.took_nanos, result.timed_out, status, result.failures, human=req.human, created=created, updated=updated
     )
-    return req.respond(body)
+    response = req.respond(body, status=response_status(result.timed_out, result.failures))
+    return with_system_index_warning(request, response, bbs.source)
+
+
+def response_status(timed_out: bool, failures: Sequence[Mapping[str, Any]]) -> int:
+    """ES `BulkIndexByScrollResponseContentListener#getStatus`: the highest status among the failures (a version
+    conflict that aborted the request is a 409), 408 when timed out, else 200."""
+    status = 408 if timed_out else 200
+    for failure in failures:
+        failure_status = failure.get("status")
+        if isinstance(failure_status, int) and failure_status > status:
+            status = failure_status
+    return status
 
 
 async def reindex(request: web.Request) -> web.Response:
@@ -114,6 +130,8 @@ async def reindex(request: web.Request) -> web.Response:
     if batch_size is not None and batch_size < 0:  # ES SearchSourceBuilder#size
         raise IllegalArgumentError(f"[size] parameter cannot be negative, found [{batch_size}]")
     max_docs = fields.int("max_docs")
+    source_body = body.get("source") or {}
+    dest_body = body.get("dest") or {}
     bbs = BulkByScrollRequest(
         action=REINDEX_ACTION,
         source=source.indices(),
@@ -124,6 +142,9 @@ async def reindex(request: web.Request) -> web.Response:
         conflicts=_conflicts(body.get("conflicts", "abort")),
         script=fields.script(),
         op_type=op_type,
+        source_filter=parse_source_filter(source_body.get("_source")),
+        dest_routing=str(dest_body.get("routing") or "keep"),
+        dest_version_type=VersionType.parse(dest_body.get("version_type")),
         **{**common, **({"max_docs": max_docs} if max_docs is not None else {})},
     )
     return await _run(request, bbs, wait, created=True, updated=True)

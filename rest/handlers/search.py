@@ -21,6 +21,7 @@ from node.actions.search import (
     SearchScrollRequest,
 )
 from node.data.json_body import parse_json_object
+from node.data.query_dsl import compile_query
 from node.data.search_request import (
     TRACK_ALL,
     ParsingError,
@@ -28,24 +29,39 @@ from node.data.search_request import (
     parse_search_body,
     parse_track_total_hits,
 )
+from node.data.search_sort import SortClause, parse_sort
+from node.data.source_filter import parse_source_filter, source_filter_from_params
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 from node.human import format_duration_nanos
 from rest.app_keys import rest_client, rest_request
 from rest.handlers.indices import indices_options, reject_shadowed_path
+from rest.handlers.system_indices import with_system_index_warning
 from rest.params import Params, parse_time_value, split_by_comma
 
 __all__ = ["clear_scroll", "count", "parse_search_request", "scroll", "search"]
 
 _SEARCH_TYPES = {"query_then_fetch": "QUERY_THEN_FETCH", "dfs_query_then_fetch": "DFS_QUERY_THEN_FETCH"}
-# Parameters ES reads for every search whose effect has no meaning on counted documents.
+# Parameters ES reads for every search whose effect is not simulated here (accepted, and changing nothing).
 _ACCEPTED = (
     "batched_reduce_size", "pre_filter_shard_size", "max_concurrent_shard_requests", "allow_partial_search_results",
     "request_cache", "routing", "ccs_minimize_roundtrips", "df", "analyzer", "analyze_wildcard", "lenient",
-    "default_operator", "explain", "version", "seq_no_primary_term", "timeout", "terminate_after", "stored_fields",
-    "docvalue_fields", "_source", "_source_includes", "_source_excludes", "sort", "track_scores", "stats",
+    "default_operator", "explain", "timeout", "terminate_after", "stored_fields", "docvalue_fields", "stats",
     "suggest_field", "suggest_text", "suggest_size", "suggest_mode", "typed_keys", "ignore_throttled",
     "include_named_queries_score", "force_synthetic_source", "search_pipeline",
 )  # fmt: skip
+
+
+def _url_sort(text: str | None) -> tuple[SortClause, ...]:
+    """ES `RestSearchAction#parseSearchSource`'s `sort` parameter: `field`, `field:asc`, `field:desc` (any other
+    order after the last colon adds no clause, as in ES)."""
+    clauses: list[SortClause] = []
+    for part in split_by_comma(text):
+        field, colon, order = part.rpartition(":")
+        if not colon:
+            clauses.extend(parse_sort(part))
+        elif order in ("asc", "desc"):
+            clauses.append(SortClause(field, descending=order == "desc"))
+    return tuple(clauses)
 
 
 def _non_negative(params: Params, name: str, body: Mapping[str, Any]) -> int | None:
@@ -91,6 +107,14 @@ def parse_search_request(request: web.Request, params: Params, raw: bytes) -> Se
     scroll = params.time("scroll")
     if scroll is not None and offset:
         raise ActionRequestValidationError("using [from] is not allowed in a scroll context")
+    sort = parse_sort(body.get("sort")) + _url_sort(params.str("sort"))
+    source_filter = source_filter_from_params(
+        params.str("_source"), params.str("_source_includes"), params.str("_source_excludes"),
+        parse_source_filter(body.get("_source")),
+    )  # fmt: skip
+    version = params.bool("version", bool(body.get("version", False)))
+    seq_no_primary_term = params.bool("seq_no_primary_term", bool(body.get("seq_no_primary_term", False)))
+    track_scores = params.bool("track_scores", bool(body.get("track_scores", False)))
     params.consume(*_ACCEPTED)
     options = indices_options(params)
     return SearchRequest(
@@ -105,6 +129,13 @@ def parse_search_request(request: web.Request, params: Params, raw: bytes) -> Se
         scroll_text=str(scroll) if scroll is not None else None,
         preference=params.str("preference"),
         search_type=_SEARCH_TYPES[search_type],
+        query=source.get("query"),
+        sort=sort,
+        source_filter=source_filter,
+        version=version,
+        seq_no_primary_term=seq_no_primary_term,
+        track_scores=track_scores,
+        search_after=tuple(body["search_after"]) if "search_after" in body else None,
     )
 
 
@@ -114,7 +145,8 @@ async def search(request: web.Request) -> web.Response:
     req = rest_request(request)
     search_request = parse_search_request(request, req.params, await request.read())
     req.params.check_unrecognized()
-    return req.respond(await rest_client(request).execute(SearchAction, search_request))
+    response = req.respond(await rest_client(request).execute(SearchAction, search_request))
+    return with_system_index_warning(request, response, search_request.indices)
 
 
 async def count(request: web.Request) -> web.Response:
@@ -135,6 +167,7 @@ async def count(request: web.Request) -> web.Response:
     if query is not None:
         source["query"] = {"query_string": {"query": query}}
     source["track_total_hits"] = TRACK_ALL
+    compile_query(source.get("query"))
     p.consume("df", "analyzer", "default_operator", "lenient", "analyze_wildcard", "min_score", "terminate_after",
               "routing", "ignore_throttled")  # fmt: skip
     search_request = SearchRequest(
@@ -144,11 +177,13 @@ async def count(request: web.Request) -> web.Response:
         track_total_hits=TRACK_ALL,
         source=source,
         preference=p.str("preference"),
+        query=source.get("query"),
     )
     p.check_unrecognized()
     response = await rest_client(request).execute(SearchAction, search_request)
     shards = {k: v for k, v in response["_shards"].items()}
-    return req.respond({"count": response["hits"]["total"]["value"], "_shards": shards})
+    answer = req.respond({"count": response["hits"]["total"]["value"], "_shards": shards})
+    return with_system_index_warning(request, answer, search_request.indices)
 
 
 def _scroll_params(request: web.Request, params: Params, body: Mapping[str, Any]) -> tuple[str | None, Any]:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from pathlib import Path
 from types import MappingProxyType
 
-import grpc
 import pytest
 
 from node.actions.get_task import GetTaskRequest, task_not_found, task_of_departed_node
@@ -15,19 +11,9 @@ from node.actions.support.wire import request_from_json, request_to_json
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.common.time_value import TimeValue
 from node.errors import ActionRequestValidationError, IllegalStateError, ResourceNotFoundError
-from node.storage.store import NodeStore
-from node.storage.task_results import (
-    TASKS_INDEX_SETTINGS,
-    TaskResult,
-    TaskResultsService,
-    replica_target,
-    task_info_from_dict,
-    with_tasks_index,
-)
-from node.tasks.manager import TaskManager
+from node.storage.task_results import TASKS_INDEX_SETTINGS, TaskResult, task_info_from_dict, with_tasks_index
 from node.tasks.task import TaskInfo
 from node.tasks.task_id import TaskId
-from node.transport.service import BoundTransport, TransportService
 
 INFO = TaskInfo(
     node="n1",
@@ -238,77 +224,3 @@ def test_tasks_index_is_added_next_to_existing_metadata() -> None:
 def test_adding_the_tasks_index_twice_changes_nothing() -> None:
     once = with_tasks_index(_state())
     assert with_tasks_index(once) is once
-
-
-def test_replica_goes_to_the_next_data_node_by_name_wrapping() -> None:
-    nodes = [_node("node-1"), _node("node-2", ("master",)), _node("node-3"), _node("node-4")]
-    state = _state(*nodes)
-    assert replica_target(state, "id-node-1").name == "node-3"  # type: ignore[union-attr]
-    assert replica_target(state, "id-node-4").name == "node-1"  # type: ignore[union-attr]
-    assert replica_target(state, "id-node-2").name == "node-3"  # type: ignore[union-attr]
-
-
-def test_no_replica_without_another_data_node() -> None:
-    assert replica_target(_state(_node("node-1"), _node("node-2", ("master",))), "id-node-1") is None
-    assert replica_target(_state(_node("node-1")), "id-node-1") is None
-    assert replica_target(_state(_node("node-1")), "id-elsewhere") is None
-
-
-# ---- the sqlite table ---------------------------------------------------------------------------------------
-
-
-class _OneNodeCluster:
-    """The real service on a real sqlite store and transport, in a cluster of one master whose updates apply at once."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.local = _node("node-1")
-        self.cluster_state = _state(self.local).with_changes(master_node_id=self.local.id)
-        self.store = NodeStore(data_dir)
-        transport = TransportService(
-            BoundTransport(grpc.aio.server(), "127.0.0.1", 0, None), TaskManager(self.local.id), self.local
-        )
-        self.service = TaskResultsService(self.store, transport, self)  # type: ignore[arg-type]
-
-    node_request_timeout = TimeValue.of_millis(10_000)
-
-    def state(self) -> ClusterState:  # the `ClusterService` API the results service uses
-        return self.cluster_state
-
-    async def submit_state_update(self, source: str, update: Callable[[ClusterState], ClusterState]) -> ClusterState:
-        self.cluster_state = update(self.cluster_state)
-        return self.cluster_state
-
-
-async def _store(data_dir: Path, result: TaskResult) -> bool:
-    cluster = _OneNodeCluster(data_dir)
-    try:
-        await cluster.service.store_result(result)
-        return cluster.service.index_exists()
-    finally:
-        cluster.store.close()
-
-
-async def _look_up(data_dir: Path, task_id: TaskId) -> TaskResult | None:
-    cluster = _OneNodeCluster(data_dir)
-    try:
-        return await cluster.service.lookup(task_id)
-    finally:
-        cluster.store.close()
-
-
-def test_storing_the_first_result_creates_the_tasks_index(tmp_path: Path) -> None:
-    assert asyncio.run(_store(tmp_path, TaskResult.of_response(INFO, {"ok": 1})))
-
-
-def test_a_stored_result_is_found_by_its_task_id(tmp_path: Path) -> None:
-    result = TaskResult.of_response(INFO, {"ok": 1})
-    asyncio.run(_store(tmp_path, result))
-    found = asyncio.run(_look_up(tmp_path, TaskId("n1", 7)))
-    assert found is not None and found.to_document() == result.to_document()
-    assert asyncio.run(_look_up(tmp_path, TaskId("n1", 8))) is None
-
-
-def test_a_stored_failure_survives_reopening_the_database(tmp_path: Path) -> None:
-    asyncio.run(_store(tmp_path, TaskResult.of_error(INFO, IllegalStateError("boom"))))
-    found = asyncio.run(_look_up(tmp_path, TaskId("n1", 7)))
-    assert found is not None and found.error == {"type": "illegal_state_exception", "reason": "boom"}

@@ -17,13 +17,13 @@ from node.indices.local_shards import LocalShards
 from node.indices.search_contexts import SearchContexts
 from node.indices.shard_state import ShardStateAction
 from node.monitor.service import MonitorService
-from node.storage.task_results import TaskResultsService
 from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
 from node.transport.service import TransportService
 
 if TYPE_CHECKING:
     from node.actions.client import NodeClient
+    from node.actions.task_results import TaskResultsService
 
 __all__ = ["NodeServices"]
 

@@ -353,20 +353,6 @@ class StoreResultResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
-class GetStoredResultRequest(_message.Message):
-    __slots__ = ("task_id",)
-    TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    task_id: str
-    def __init__(self, task_id: _Optional[str] = ...) -> None: ...
-
-class GetStoredResultResponse(_message.Message):
-    __slots__ = ("found", "document_json")
-    FOUND_FIELD_NUMBER: _ClassVar[int]
-    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
-    found: bool
-    document_json: str
-    def __init__(self, found: _Optional[bool] = ..., document_json: _Optional[str] = ...) -> None: ...
-
 class TestTaskNodeRequest(_message.Message):
     __slots__ = ("duration_millis", "cancellable", "fail", "check_interval_millis", "depth")
     DURATION_MILLIS_FIELD_NUMBER: _ClassVar[int]
@@ -422,18 +408,22 @@ class ShardStateResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class StartRecoveryRequest(_message.Message):
-    __slots__ = ("index", "index_uuid", "shard", "target_node_id", "state_version")
+    __slots__ = ("index", "index_uuid", "shard", "target_node_id", "state_version", "after_id", "page_size")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     INDEX_UUID_FIELD_NUMBER: _ClassVar[int]
     SHARD_FIELD_NUMBER: _ClassVar[int]
     TARGET_NODE_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AFTER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     index: str
     index_uuid: str
     shard: int
     target_node_id: str
     state_version: int
-    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., target_node_id: _Optional[str] = ..., state_version: _Optional[int] = ...) -> None: ...
+    after_id: str
+    page_size: int
+    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., target_node_id: _Optional[str] = ..., state_version: _Optional[int] = ..., after_id: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class StartRecoveryResponse(_message.Message):
     __slots__ = ("snapshot_json",)
@@ -482,7 +472,7 @@ class BulkShardResponse(_message.Message):
     def __init__(self, result_json: _Optional[str] = ...) -> None: ...
 
 class ShardSearchRequest(_message.Message):
-    __slots__ = ("index", "index_uuid", "shard", "context_id", "size", "slice_id", "slice_max", "keep_alive_millis", "doc_ids", "max_docs", "fetch")
+    __slots__ = ("index", "index_uuid", "shard", "context_id", "size", "slice_id", "slice_max", "keep_alive_millis", "doc_ids", "max_docs", "fetch", "query_json", "fetch_json")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     INDEX_UUID_FIELD_NUMBER: _ClassVar[int]
     SHARD_FIELD_NUMBER: _ClassVar[int]
@@ -495,6 +485,8 @@ class ShardSearchRequest(_message.Message):
     DOC_IDS_FIELD_NUMBER: _ClassVar[int]
     MAX_DOCS_FIELD_NUMBER: _ClassVar[int]
     FETCH_FIELD_NUMBER: _ClassVar[int]
+    QUERY_JSON_FIELD_NUMBER: _ClassVar[int]
+    FETCH_JSON_FIELD_NUMBER: _ClassVar[int]
     index: str
     index_uuid: str
     shard: int
@@ -506,7 +498,9 @@ class ShardSearchRequest(_message.Message):
     doc_ids: _containers.RepeatedScalarFieldContainer[str]
     max_docs: int
     fetch: bool
-    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., context_id: _Optional[str] = ..., size: _Optional[int] = ..., slice_id: _Optional[int] = ..., slice_max: _Optional[int] = ..., keep_alive_millis: _Optional[int] = ..., doc_ids: _Optional[_Iterable[str]] = ..., max_docs: _Optional[int] = ..., fetch: _Optional[bool] = ..., **kwargs) -> None: ...
+    query_json: str
+    fetch_json: str
+    def __init__(self, index: _Optional[str] = ..., index_uuid: _Optional[str] = ..., shard: _Optional[int] = ..., context_id: _Optional[str] = ..., size: _Optional[int] = ..., slice_id: _Optional[int] = ..., slice_max: _Optional[int] = ..., keep_alive_millis: _Optional[int] = ..., doc_ids: _Optional[_Iterable[str]] = ..., max_docs: _Optional[int] = ..., fetch: _Optional[bool] = ..., query_json: _Optional[str] = ..., fetch_json: _Optional[str] = ..., **kwargs) -> None: ...
 
 class ShardSearchResponse(_message.Message):
     __slots__ = ("result_json",)
