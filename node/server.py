@@ -26,6 +26,7 @@ from node.cluster.service import ClusterService
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.config import NodeConfig
 from node.data.bulk_by_scroll import BulkByScrollTasks
+from node.events.journal import EventJournal
 from node.indices.indices_cluster_state import IndicesClusterStateService
 from node.indices.local_shards import LocalShards
 from node.indices.recovery import PeerRecovery
@@ -87,6 +88,7 @@ class Node:
         self._routing = RoutingService(self.cluster, config.es_version)
         self._search = SearchService(self.transport, self.cluster, shards)
         self.client = NodeClient(self.task_manager, self.cancellation, task_results)
+        self.events = EventJournal(self.cluster, self.transport)
         self.services = NodeServices(
             config=config,
             cluster=self.cluster,
@@ -99,6 +101,7 @@ class Node:
             bulk_by_scroll=BulkByScrollTasks(),
             client=self.client,
             started_at_millis=self.started_at_millis,
+            events=self.events,
         )
         register_actions(self.services)
         self.cluster.add_applier(self._on_applied)
@@ -124,6 +127,7 @@ class Node:
 
     async def stop(self) -> None:
         """Stops accepting REST, stops the work in flight and coordination, then closes the transport and store."""
+        self.events.close()  # event streams never end by themselves: end them, or the HTTP shutdown waits for them
         await self._runner.cleanup()
         self._http_socket.close()
         await self.client.close()  # background tasks and actions first: they use coordination, transport and store

@@ -17,6 +17,7 @@ from node.actions.support.services import NodeServices
 from node.errors import ElasticsearchError, PlainRestError
 from rest.app_keys import REST_REQUEST, SERVICES
 from rest.context import RestRequest
+from rest.cors import allow_cluster_origins
 from rest.handlers import (
     cancel,
     cat,
@@ -24,6 +25,7 @@ from rest.handlers import (
     cat_tasks,
     cluster,
     documents,
+    events,
     faults,
     indices,
     nodes,
@@ -57,6 +59,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_sim/faults", faults.add_fault),
     ("POST", "/_sim/faults/_heal", faults.heal_faults),
     ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
+    ("GET", "/_sim/events", events.stream_events),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     ("GET", "/_nodes", nodes.nodes_info),
@@ -169,6 +172,7 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
 def build_app(services: NodeServices) -> web.Application:
     app = web.Application(middlewares=[es_conventions], client_max_size=100 * 1024 * 1024)
     app[SERVICES] = services
+    app.on_response_prepare.append(allow_cluster_origins)
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
     return app

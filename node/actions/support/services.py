@@ -13,6 +13,7 @@ from node.cluster.master_requests import MasterRequests
 from node.cluster.service import ClusterService
 from node.config import NodeConfig
 from node.data.bulk_by_scroll import BulkByScrollTasks
+from node.events.journal import EventJournal
 from node.indices.local_shards import LocalShards
 from node.indices.shard_state import ShardStateAction
 from node.storage.task_results import TaskResultsService
@@ -41,6 +42,7 @@ class NodeServices:
     bulk_by_scroll: BulkByScrollTasks
     client: NodeClient
     started_at_millis: int
+    events: EventJournal
 
     @property
     def task_manager(self) -> TaskManager:
