@@ -24,6 +24,7 @@ from typing import Any
 
 from node.cluster.service import ClusterService
 from node.cluster.state import ClusterState
+from node.common.regex import simple_match
 from node.errors import ElasticsearchError
 from node.events.views import cluster_changes, cluster_view, node_view, task_ended, task_view
 from node.tasks.task import Task
@@ -38,18 +39,31 @@ MAX_SUBSCRIBERS = 64
 
 
 class Subscription:
-    """One subscriber's stream: the snapshot it started from, then batches of events."""
+    """One subscriber's stream: the snapshot it started from, then batches of events.
 
-    def __init__(self, journal: EventJournal, snapshot: dict[str, Any]) -> None:
-        self.snapshot = snapshot
+    `exclude_actions` (`*` patterns) leaves out the events of tasks with those actions, at the source: the nodes'
+    own traffic (`internal:*`) is most of the events when thousands of tasks are cancelled, and a page that hides
+    it need not receive it.
+    """
+
+    def __init__(self, journal: EventJournal, exclude_actions: Sequence[str] = ()) -> None:
         self._journal = journal
+        self._exclude = tuple(exclude_actions)
+        self._excluded: dict[str, bool] = {}  # per action: the few distinct actions are matched once each
+        self.snapshot: dict[str, Any] = {}
         self._pending: list[dict[str, Any]] = []
         self._wakeup = asyncio.Event()
         self.overflowed = False
         self.closed = False
 
-    def push(self, event: dict[str, Any]) -> None:
-        if self.overflowed or self.closed:
+    def excludes(self, action: str) -> bool:
+        excluded = self._excluded.get(action)
+        if excluded is None:
+            excluded = self._excluded[action] = any(simple_match(p, action) for p in self._exclude)
+        return excluded
+
+    def push(self, event: dict[str, Any], action: str | None = None) -> None:
+        if self.overflowed or self.closed or (action is not None and self._exclude and self.excludes(action)):
             return
         self._pending.append(event)
         if len(self._pending) > MAX_PENDING_EVENTS:
@@ -109,8 +123,9 @@ class EventJournal:
 
     # ---- subscribing --------------------------------------------------------------------------------------------
 
-    def subscribe(self) -> Subscription:
-        """A new subscription, starting from a snapshot of this node.
+    def subscribe(self, exclude_actions: Sequence[str] = ()) -> Subscription:
+        """A new subscription, starting from a snapshot of this node; the tasks whose action matches one of
+        `exclude_actions` are left out of both.
 
         Raises:
             ElasticsearchError: `es_rejected_execution_exception` (429) with too many subscribers, or when the
@@ -119,7 +134,8 @@ class EventJournal:
         if self._closed or len(self._subscribers) >= MAX_SUBSCRIBERS:
             reason = "node is closing" if self._closed else f"too many event subscribers [{MAX_SUBSCRIBERS}]"
             raise ElasticsearchError(reason, es_type="es_rejected_execution_exception", status=429)
-        subscription = Subscription(self, self._snapshot())
+        subscription = Subscription(self, exclude_actions)
+        subscription.snapshot = self._snapshot(subscription)
         self._subscribers.append(subscription)
         return subscription
 
@@ -138,25 +154,25 @@ class EventJournal:
         origins of pages that may follow it (a page served by a node that has since left keeps following)."""
         return frozenset(self._http_addresses)
 
-    def _snapshot(self) -> dict[str, Any]:
+    def _snapshot(self, subscription: Subscription) -> dict[str, Any]:
         return {
             "node": node_view(self._local),
             "time": int(self._clock() * 1000),
             "cluster": cluster_view(self._cluster.state()),
-            "tasks": [task_view(task) for task in self._task_manager.tasks()],
+            "tasks": [task_view(t) for t in self._task_manager.tasks() if not subscription.excludes(t.action)],
             "faults": self._fault_views(self._faults.rules()),
             "recent": list(self._history),
         }
 
     # ---- publishing ---------------------------------------------------------------------------------------------
 
-    def _publish(self, kind: str, fields: dict[str, Any], *, history: bool) -> None:
+    def _publish(self, kind: str, fields: dict[str, Any], *, history: bool, action: str | None = None) -> None:
         event = {"seq": next(self._seq), "time": int(self._clock() * 1000), "node": self._local.id, "kind": kind}
         event.update(fields)
         if history:
             self._history.append(event)
         for subscription in self._subscribers:
-            subscription.push(event)
+            subscription.push(event, action)
 
     # TaskListener: every task's events go to subscribers, to draw the trees; the history keeps what a person
     # started (top-level tasks, not the nodes' own `internal:` traffic such as fault detection) and failures.
@@ -164,13 +180,13 @@ class EventJournal:
     def on_task_registered(self, task: Task) -> None:
         notable = _started_by_a_client(task)
         if notable or self._subscribers:
-            self._publish("task_started", {"task": task_view(task)}, history=notable)
+            self._publish("task_started", {"task": task_view(task)}, history=notable, action=task.action)
 
     def on_task_cancelled(self, task: Task) -> None:
         notable = _started_by_a_client(task)
         if notable or self._subscribers:
             fields = {"id": task.id, "action": task.action, "reason": task.cancel_reason}
-            self._publish("task_cancelled", fields, history=notable)
+            self._publish("task_cancelled", fields, history=notable, action=task.action)
 
     def on_task_unregistered(self, task: Task, failure: BaseException | None) -> None:
         notable = _started_by_a_client(task)
@@ -179,7 +195,8 @@ class EventJournal:
         ended = task_ended(task, failure)
         ended["action"] = task.action
         ended["running_time_in_nanos"] = time.monotonic_ns() - task.start_nanos
-        self._publish("task_finished", ended, history=notable or ended["outcome"] == "failed")
+        failed = ended["outcome"] == "failed"
+        self._publish("task_finished", ended, history=notable or failed, action=task.action)
 
     # Fault rules of this node's outbound links.
 

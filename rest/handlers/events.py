@@ -9,7 +9,8 @@ The stream (`text/event-stream`) carries three kinds of message, each one JSON `
 | `heartbeat` | every second without events, so a silent (paused) node is noticed |
 
 Events are sent in batches at most ten times a second, so a burst of thousands of tasks costs the page a few
-messages. A subscriber that falls too far behind gets an `overflow` message and the stream ends; `EventSource`
+messages. `exclude_actions` (comma-separated `*` patterns, e.g. `internal:*`) leaves out the tasks with those
+actions, in the snapshot and in the events. A subscriber that falls too far behind gets an `overflow` message and the stream ends; `EventSource`
 reconnects to a fresh snapshot after `retry` milliseconds.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from node.errors import IllegalArgumentError
 from rest.app_keys import rest_request, services
 
 __all__ = ["stream_events"]
@@ -29,6 +31,7 @@ __all__ = ["stream_events"]
 HEARTBEAT_S = 1.0
 BATCH_INTERVAL_S = 0.1
 RECONNECT_MILLIS = 1000
+MAX_EXCLUDED_PATTERNS = 32
 
 
 def sse_message(event: str, data: Any, *, retry_millis: int | None = None) -> bytes:
@@ -39,8 +42,11 @@ def sse_message(event: str, data: Any, *, retry_millis: int | None = None) -> by
 
 async def stream_events(request: web.Request) -> web.StreamResponse:
     req = rest_request(request)
+    exclude_actions = req.params.list("exclude_actions")
     req.params.check_unrecognized()
-    with services(request).events.subscribe() as subscription:
+    if len(exclude_actions) > MAX_EXCLUDED_PATTERNS:
+        raise IllegalArgumentError(f"[exclude_actions] takes at most {MAX_EXCLUDED_PATTERNS} patterns")
+    with services(request).events.subscribe(exclude_actions) as subscription:
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",

@@ -208,3 +208,15 @@ def test_a_child_of_a_remote_parent_is_not_history() -> None:
     tasks.register(type="transport", action="cluster:admin/tasks/test[n]", parent=TaskId("n2", 1))
     with events.subscribe() as subscription:
         assert subscription.snapshot["recent"] == []
+
+
+async def test_a_subscriber_can_leave_out_the_nodes_own_traffic() -> None:
+    events, tasks, _, _ = journal()
+    tasks.register(type="transport", action="internal:coordination/fault_detection/leader_check")
+    with events.subscribe(exclude_actions=["internal:*"]) as subscription:
+        assert subscription.snapshot["tasks"] == []
+        check = tasks.register(type="transport", action="internal:admin/tasks/ban")
+        tasks.unregister(check)
+        test = tasks.register(type="transport", action="cluster:admin/tasks/test")
+        batch = await drain(subscription)
+    assert [(e["kind"], e["task"]["id"]) for e in batch] == [("task_started", test.id)]
