@@ -36,6 +36,7 @@ from rest.handlers import (
     sim,
     task_get,
     tasks,
+    ui,
 )
 
 __all__ = ["build_app"]
@@ -60,6 +61,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_sim/faults/_heal", faults.heal_faults),
     ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
     ("GET", "/_sim/events", events.stream_events),
+    ("GET", "/_sim/ui", ui.ui_redirect),
+    ("GET", "/_sim/ui/", ui.ui_index),
+    ("GET", "/_sim/ui/{asset}", ui.ui_asset),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     ("GET", "/_nodes", nodes.nodes_info),

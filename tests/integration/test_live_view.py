@@ -107,3 +107,20 @@ async def test_sim_endpoints_answer_pages_of_this_clusters_nodes_only(tmp_path: 
             "Access-Control-Allow-Headers": "Content-Type",
             "Access-Control-Max-Age": "600",
         }
+
+
+async def test_every_node_serves_the_page(tmp_path: Path) -> None:
+    async with InProcessCluster.formed(tmp_path, 1) as c, aiohttp.ClientSession() as session:
+        async with session.get(url(c, "node-1", "/_sim/ui"), allow_redirects=False) as response:
+            assert (response.status, response.headers["Location"]) == (301, "/_sim/ui/")
+        async with session.get(url(c, "node-1", "/_sim/ui/")) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+            page = await response.text()
+        for asset in ("app.js", "app.css", "favicon.svg"):
+            assert asset in page
+            async with session.get(url(c, "node-1", f"/_sim/ui/{asset}")) as response:
+                assert response.status == 200, asset
+        assert "http://" not in page and "https://" not in page  # nothing fetched from elsewhere
+        status, body = await c.get("node-1", "/_sim/ui/node.log")
+        assert status == 400 and body["error"] == "no handler found for uri [/_sim/ui/node.log] and method [GET]"
