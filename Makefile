@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make up     install simcluster into .venv and start a 3-node cluster (Ctrl-C stops it)
-#   make test   install everything the tests need, run the checks (lint, format, types, layers), then the suite
+#   make test   install everything the tests need (Python packages, and the Debian packages of
+#               scripts/install_system_packages.sh when run as root), run the checks (lint, format, types,
+#               layers), then the suite
 # `make lint` runs the checks alone; VENV=... picks another virtual environment (CI uses a fresh one).
 
 VENV ?= .venv
@@ -8,12 +10,12 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 NODES ?= 3
 
-.PHONY: up test lint check-deps install install-test
+.PHONY: up test lint check-deps install install-test system-packages
 
 up: install
 	$(BIN)/simcluster up --nodes $(NODES)
 
-test: install-test lint
+test: install-test system-packages lint
 	$(BIN)/python -m pytest
 
 lint: install-test
@@ -31,3 +33,7 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+# Debian packages tests need beyond Python ones (chromium for the live view's browser test); idempotent.
+system-packages:
+	bash scripts/install_system_packages.sh
