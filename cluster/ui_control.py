@@ -10,7 +10,7 @@ verbs next to the page, on loopback, through the same `LocalCluster` the `simclu
 | `POST /nodes/{name}/{verb}` | `kill` (SIGKILL), `pause` (SIGSTOP), `resume` (SIGCONT) or `start` (waits until joined): `{"name": ..., "verb": ..., "result": ...}`; 404 for an unknown node, 409 for a node in the wrong state |
 
 Every request carries the token that only the page's URL holds (`X-Simcluster-Token`), so no other web page in the
-same browser can drive it; the answers allow cross-origin reads by pages served from this cluster's nodes. One verb
+same browser can drive it; the answers allow cross-origin reads by pages served from this cluster's hosts. One verb
 runs at a time, as from one terminal.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 from cluster.errors import ClusterError, NodeStateError, UnknownNodeError
 from cluster.launcher import LocalCluster
 from cluster.render import status_json
-from node.common.origins import is_node_origin
+from node.common.origins import is_cluster_origin
 
 __all__ = ["TOKEN_HEADER", "ControlServer", "page_url"]
 
@@ -95,8 +95,8 @@ class ControlServer:
             return action(self.cluster, name)
 
     def allows_origin(self, origin: str) -> bool:
-        """Whether `origin` is a page served by a node of this cluster."""
-        return is_node_origin(origin, [r.http_address for r in self.cluster.nodes if r.http_address is not None])
+        """Whether `origin` is a page served from a host of this cluster's nodes."""
+        return is_cluster_origin(origin, [r.http_address for r in self.cluster.nodes if r.http_address is not None])
 
 
 def _kill(cluster: LocalCluster, name: str) -> str:
