@@ -150,8 +150,8 @@ class EventJournal:
             subscription.close()
 
     def http_addresses(self) -> frozenset[str]:
-        """The HTTP addresses (`host:port`) of every node this node saw in the cluster, itself included: the
-        origins of pages that may follow it (a page served by a node that has since left keeps following)."""
+        """The HTTP addresses (`host:port`) of every node this node saw in the cluster, itself included: where the
+        pages that may follow it come from."""
         return frozenset(self._http_addresses)
 
     def _snapshot(self, subscription: Subscription) -> dict[str, Any]:

@@ -102,23 +102,26 @@ def cluster_view(state: ClusterState) -> dict[str, Any]:
     }
 
 
-def _joined(node: DiscoveryNode) -> dict[str, Any]:
-    return {"kind": "node_joined", "key": f"joined:{node.id}:{node.ephemeral_id}", "subject": node.name}
+def _joined(node: DiscoveryNode, version: int) -> dict[str, Any]:
+    return {"kind": "node_joined", "key": f"joined:{node.id}:{node.ephemeral_id}:{version}", "subject": node.name}
 
 
 def cluster_changes(old: ClusterState, new: ClusterState, local: DiscoveryNode) -> list[dict[str, Any]]:
     """The events one applied state brings, as this node saw them (ES's `master node changed`, `added`,
     `removed` log lines, plus indices created and deleted).
 
-    A node's first state after it started tells only that it joined: the rest happened before its time.
+    A node's first state after it started tells only that it joined: the rest happened before its time. A master
+    is `elected` in a new term; a node that finds the master of its own term again (after a partition healed)
+    rejoined, which the master reports as that node joining. Keys carry the state version, so a node that leaves
+    and joins again with the same process is a new entry each time.
     """
     if not old.nodes:
         own = new.nodes.get(local.id)
-        return [_joined(own)] if own is not None and new.master_node_id is not None else []
+        return [_joined(own, new.version)] if own is not None and new.master_node_id is not None else []
     events: list[dict[str, Any]] = []
     if old.master_node_id != new.master_node_id:
         master = new.master
-        if master is not None:
+        if master is not None and new.term > old.term:
             events.append(
                 {
                     "kind": "master_elected",
@@ -127,12 +130,12 @@ def cluster_changes(old: ClusterState, new: ClusterState, local: DiscoveryNode) 
                     "term": new.term,
                 }
             )
-        else:
+        elif master is None:
             gone = old.master
             events.append(
                 {
                     "kind": "master_lost",
-                    "key": f"no-master:{old.term}:{old.master_node_id}",
+                    "key": f"no-master:{old.term}:{old.version}:{old.master_node_id}",
                     "subject": gone.name if gone is not None else old.master_node_id,
                     "term": old.term,
                 }
@@ -140,11 +143,12 @@ def cluster_changes(old: ClusterState, new: ClusterState, local: DiscoveryNode) 
     for node_id, node in old.nodes.items():
         now = new.nodes.get(node_id)
         if now is None or now.ephemeral_id != node.ephemeral_id:
-            events.append({"kind": "node_left", "key": f"left:{node.id}:{node.ephemeral_id}", "subject": node.name})
+            key = f"left:{node.id}:{node.ephemeral_id}:{new.version}"
+            events.append({"kind": "node_left", "key": key, "subject": node.name})
     for node_id, node in new.nodes.items():
         before = old.nodes.get(node_id)
         if before is None or before.ephemeral_id != node.ephemeral_id:
-            events.append(_joined(node))
+            events.append(_joined(node, new.version))
     old_indices = _index_uuids(old)
     new_indices = _index_uuids(new)
     for name, uuid in sorted(new_indices.items()):

@@ -60,13 +60,31 @@ def test_a_departed_master_and_its_successor() -> None:
     before = state(N1, N2, N3, master=N1.id, term=3, version=10)
     lost = before.with_changes(master_node_id=None)
     assert cluster_changes(before, lost, N2) == [
-        {"kind": "master_lost", "key": f"no-master:3:{N1.id}", "subject": "node-1", "term": 3}
+        {"kind": "master_lost", "key": f"no-master:3:10:{N1.id}", "subject": "node-1", "term": 3}
     ]
     elected = state(N2, N3, master=N2.id, term=4, version=11)
     assert cluster_changes(lost, elected, N2) == [
         {"kind": "master_elected", "key": f"master:4:{N2.id}", "subject": "node-2", "term": 4},
-        {"kind": "node_left", "key": f"left:{N1.id}:{N1.ephemeral_id}", "subject": "node-1"},
+        {"kind": "node_left", "key": f"left:{N1.id}:{N1.ephemeral_id}:11", "subject": "node-1"},
     ]
+
+
+def test_finding_the_master_of_its_own_term_again_is_no_election() -> None:
+    before = state(N1, N2, N3, master=N1.id, term=3, version=10)
+    isolated = before.with_changes(master_node_id=None)
+    rejoined = state(N1, N2, N3, master=N1.id, term=3, version=12)
+    assert cluster_changes(isolated, rejoined, N2) == []
+
+
+def test_leaving_and_joining_again_are_new_happenings_each_time() -> None:
+    whole = state(N1, N2, N3, master=N1.id, version=10)
+    without = state(N1, N2, master=N1.id, version=11)
+    again = state(N1, N2, N3, master=N1.id, version=12)
+    first_leave = cluster_changes(whole, without, N1)
+    rejoin = cluster_changes(without, again, N1)
+    second_leave = cluster_changes(again, state(N1, N2, master=N1.id, version=13), N1)
+    assert kinds(rejoin) == [("node_joined", "node-3")]
+    assert first_leave[0]["key"] != second_leave[0]["key"]
 
 
 def test_the_same_happening_has_the_same_key_on_every_node() -> None:
