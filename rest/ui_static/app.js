@@ -529,8 +529,9 @@
     if (sweepEnded(now)) dirty.tree = true;
     if (endedHead < endedQueue.length) later(endedQueue[endedHead].ended + ENDED_LINGER_MS - now);
     if (dirty.tree) {
-      // At most ten times a second, and never more than about a tenth of the time: a big tree waits longer.
-      const wait = Math.max(TREE_INTERVAL_MS, 10 * stats.flattenMs);
+      // At most ten times a second, and for a big tree about a tenth of the time, but never less than once a second
+      // (one flatten slowed down by a machine that is busy elsewhere must not freeze the tree).
+      const wait = Math.min(1000, Math.max(TREE_INTERVAL_MS, 10 * stats.flattenMs));
       if (t0 - last.tree >= wait) {
         const f0 = performance.now();
         rows = flatten();
