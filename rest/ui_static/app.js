@@ -131,6 +131,7 @@
       if (stream.source) stream.source.close();
       if (stream.state !== 'closed') {
         stream.state = 'connecting';
+        stream.everOpen = false; // asked for: no "stream is back" entry
         open(stream);
       }
     }
