@@ -1,8 +1,8 @@
 """The live view in a real headless browser: Debian's chromium, driven by Playwright, on a cluster of real processes.
 
 The page is opened as `simcluster ui` opens it (the node's `/_sim/ui/` with the launcher's control endpoint in the
-fragment). It must show the cluster, draw a test task's tree across the nodes as it starts, show the cancellation
-running down it until the tree is gone, and mark a node killed from the page as gone.
+fragment). It must show the cluster, draw a test task's tree across the nodes as it starts, start another from its
+own form, show the cancellation running down a tree until it is gone, and mark a node killed from the page as gone.
 
 With `SIMCLUSTER_SCREENSHOT=path.png` the test saves a screenshot of the page with the tree on it (the README's).
 """
@@ -31,6 +31,7 @@ pytestmark = [
 ]
 
 TEST = "cluster:admin/tasks/test"
+UI_OPAQUE_ID = "simcluster-ui"  # what the page sends with its own requests
 UI_TIMEOUT_MS = 15_000
 
 
@@ -101,6 +102,13 @@ def test_the_live_view_follows_a_task_tree_its_cancellation_and_a_killed_node(
     assert len([r for r in tree if r["action"] == f"{TEST}[n][n]"]) == 3
     assert {r["opaque"] for r in tree} == {"ui-e2e"}
     assert {r["state"] for r in tree} == {"running"}
+
+    page.fill("#start-task input[name=duration]", "2m")
+    page.select_option("#start-task select[name=depth]", "1")
+    page.click("#start-task button")
+    page.wait_for_function(f"document.querySelectorAll('.task[data-action^=\"{TEST}\"]:not([hidden])').length === 11")
+    from_form = [r for r in rows(page) if r["opaque"] == UI_OPAQUE_ID]
+    assert [r["action"] for r in from_form] == [TEST, f"{TEST}[n]", f"{TEST}[n]", f"{TEST}[n]"]
     screenshot = os.environ.get("SIMCLUSTER_SCREENSHOT")
     if screenshot:
         page.wait_for_timeout(1500)  # running times tick past zero, the timeline settles
@@ -110,9 +118,10 @@ def test_the_live_view_follows_a_task_tree_its_cancellation_and_a_killed_node(
     assert page.locator("#confirm-api").text_content() == f"POST /_tasks/{root}/_cancel"
     page.click("#confirm-ok")
     page.wait_for_selector(f'.task[data-task="{root}"].cancelled, .task[data-task="{root}"].ended', state="attached")
-    page.wait_for_function(f"document.querySelectorAll('.task[data-action^=\"{TEST}\"]:not([hidden])').length === 0")
-    left = call(node_1, "GET", f"/_tasks?actions={TEST}*").json
-    assert all(not node["tasks"] for node in left["nodes"].values())
+    page.wait_for_function(f"document.querySelectorAll('.task[data-action^=\"{TEST}\"]:not([hidden])').length === 4")
+    assert {r["opaque"] for r in rows(page)} == {UI_OPAQUE_ID}
+    left = call(node_1, "GET", f"/_tasks?actions={TEST}*&detailed").json
+    assert {t["headers"]["X-Opaque-Id"] for n in left["nodes"].values() for t in n["tasks"].values()} == {UI_OPAQUE_ID}
 
     page.click('.node[data-node="node-3"] button[data-verb="kill"]')
     assert page.locator("#confirm-api").text_content() == "simcluster node kill node-3"
