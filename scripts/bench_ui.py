@@ -41,8 +41,9 @@ from tests.support.browser import CHROMIUM_ARGS, chromium_executable, missing_br
 TEST = "cluster:admin/tasks/test"
 DEADLINE_S = 600.0
 CANCEL_WAIT_S = 120.0
-# What a user would feel: the browser's own Event Timing of every click (input delay, handlers, the next paint),
-# reported for the clicks that took 16 ms or more; the benchmark clicks "expand all" while the page is busy.
+# What a user would feel: the browser's own Event Timing of every click (input delay, handlers, the next paint;
+# reported from 16 ms, as a click that redraws anything waits for a frame), the slowest being what the Interaction
+# to Next Paint of web vitals takes. The benchmark clicks "expand all" (which re-flattens the tree) while busy.
 INTERACTION_PROBE = """
 window.__slowClicks = [];
 new PerformanceObserver((list) => {
@@ -350,10 +351,7 @@ def page_cost_rows(results: dict[str, Any], starting: str) -> list[tuple[str, st
 def cancelling_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
     clicks = results["clicks_while_cancelling"]
     return [
-        (
-            "clicks while cancelling: taking 16 ms or more to the next paint / slowest",
-            f"{clicks['slow']} of {clicks['clicks']} / {clicks['max_ms']} ms",
-        ),
+        ("slowest click while cancelling, to the next paint", f"{clicks['max_ms']} ms (of {clicks['clicks']})"),
         ("page main-thread work while cancelling (script / style / layout / all)", work(results["main_thread_while_cancelling_ms"])),
         ("browser CPU time while cancelling", f"{results['browser_cpu_while_cancelling_s']} s"),
     ]  # fmt: skip
