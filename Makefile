@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make up     install simcluster into .venv and start a 3-node cluster (Ctrl-C stops it)
-#   make test   install everything the tests need (system packages too, when root), run the checks (lint, format,
-#               types, layers), then the suite
+#   make test   install everything the tests need (Python packages, and the Debian packages of
+#               scripts/install_system_packages.sh when run as root), run the checks (lint, format, types,
+#               layers), then the suite
 # `make lint` runs the checks alone; VENV=... picks another virtual environment (CI uses a fresh one).
 
 VENV ?= .venv
@@ -33,6 +34,6 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
-# Debian packages some tests drive (the Prometheus Elasticsearch exporter); installed only when missing and root.
+# Debian packages tests need beyond Python ones (chromium, the Prometheus exporter); idempotent.
 system-packages:
-	sh scripts/install_system_packages.sh
+	bash scripts/install_system_packages.sh

@@ -20,6 +20,7 @@ import click
 from cluster.cli_faults import chaos, fault
 from cluster.cli_node import logs, node
 from cluster.cli_options import SimclusterGroup, home_flag, home_option
+from cluster.cli_ui import ui
 from cluster.launcher import LocalCluster
 from cluster.process import StopOutcome
 from cluster.progress import ProgressLine
@@ -245,6 +246,7 @@ cli.add_command(node)
 cli.add_command(logs)
 cli.add_command(fault)
 cli.add_command(chaos)
+cli.add_command(ui)
 
 
 def _describe_exit(code: int | None) -> str:

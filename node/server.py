@@ -28,6 +28,7 @@ from node.cluster.state import ClusterState, DiscoveryNode
 from node.config import NodeConfig
 from node.data.bulk_by_scroll import BulkByScrollTasks
 from node.data.json_body import allow_nesting_depth
+from node.events.journal import EventJournal
 from node.indices.indices_cluster_state import IndicesClusterStateService
 from node.indices.local_shards import LocalShards
 from node.indices.recovery import PeerRecovery
@@ -95,6 +96,7 @@ class Node:
         self.client = NodeClient(self.task_manager, self.cancellation)
         task_results = TaskResultsService(self.client, self.transport, self.cluster)
         self.client.store_results_with(task_results)
+        self.events = EventJournal(self.cluster, self.transport)
         self.services = NodeServices(
             config=config,
             cluster=self.cluster,
@@ -109,6 +111,7 @@ class Node:
             started_at_millis=self.started_at_millis,
             monitor=self.monitor,
             search_contexts=self._search.contexts,
+            events=self.events,
         )
         register_actions(self.services)
         self.cluster.add_applier(self._on_applied)
@@ -131,6 +134,7 @@ class Node:
 
     async def stop(self) -> None:
         """Stops accepting REST, stops the work in flight and coordination, then closes the transport and store."""
+        self.events.close()  # event streams never end by themselves: end them, or the HTTP shutdown waits for them
         await self._runner.cleanup()
         self._http_socket.close()
         await self.client.close()  # background tasks and actions first: they use coordination, transport and store

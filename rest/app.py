@@ -25,6 +25,7 @@ from node.errors import ElasticsearchError, PlainRestError
 from node.loop_lag import LoopLagMonitor
 from rest.app_keys import REST_REQUEST, SERVICES
 from rest.context import RestRequest, netty_text
+from rest.cors import allow_cluster_origins
 from rest.handlers import (
     aliases,
     cancel,
@@ -34,6 +35,7 @@ from rest.handlers import (
     cluster,
     data_streams,
     documents,
+    events,
     faults,
     indices,
     loop_lag,
@@ -46,6 +48,7 @@ from rest.handlers import (
     stats,
     task_get,
     tasks,
+    ui,
 )
 from rest.http_limits import (
     HTTP_LIMITS,
@@ -85,6 +88,10 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
     ("GET", "/_sim/loop_lag", loop_lag.loop_lag),
     ("POST", "/_sim/loop_lag/_reset", loop_lag.reset_loop_lag),
+    ("GET", "/_sim/events", events.stream_events),
+    ("GET", "/_sim/ui", ui.ui_redirect),
+    ("GET", "/_sim/ui/", ui.ui_index),
+    ("GET", "/_sim/ui/{asset}", ui.ui_asset),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     # `_nodes/stats` before nodes info's `/_nodes/{node_id}/{metric}`, so `stats` is never taken for a node or metric.
@@ -270,6 +277,7 @@ def build_app(services: NodeServices) -> web.Application:
     middlewares = [es_conventions, *security_middlewares(config)]
     app = web.Application(middlewares=middlewares, client_max_size=limits.max_content_length)
     app[SERVICES] = services
+    app.on_response_prepare.append(allow_cluster_origins)
     app[HTTP_LIMITS] = limits
     app[IN_FLIGHT_REQUESTS] = InFlightRequestsBreaker(config.inflight_requests_limit)
     app[loop_lag.LOOP_LAG] = LoopLagMonitor()

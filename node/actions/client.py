@@ -166,13 +166,16 @@ class NodeClient:
             yield task
 
     async def _run_and_store(self, action: TransportAction[Any, Any], task: Task, request: Any) -> None:
+        failure: BaseException | None = None
         try:
             try:
                 response = await action.execute(task, request)
                 result = TaskResult.of_response(task.info(detailed=True), action.response_document(response))
             except ElasticsearchError as e:
+                failure = e
                 result = TaskResult.of_error(task.info(detailed=True), e)
             except Exception as e:  # a bug: stored as ES stores any failure, and logged with its traceback
+                failure = e
                 log.exception("task [%s] of [%s] failed", task.task_id, action.name)
                 result = TaskResult.of_error(task.info(detailed=True), ElasticsearchError(f"{type(e).__name__}: {e}"))
             try:
@@ -182,4 +185,4 @@ class NodeClient:
             except ElasticsearchError as e:  # ES only logs a failed store of a wait_for_completion=false task
                 log.warning("failed to store the result of task [%s]: %s", task.task_id, e)
         finally:
-            self._task_manager.unregister(task)
+            self._task_manager.unregister(task, failure)

@@ -1,23 +1,26 @@
 """The task registry of one node (reference §1.1; mirrors ES `TaskManager`).
 
 `TaskManager` is the only owner of the registry. Ids start at 1 per process start and every registration consumes
-one, so they are never reused while the process lives. Other components read immutable `TaskInfo` snapshots.
+one, so they are never reused while the process lives. Other components read immutable `TaskInfo` snapshots, or
+follow the registry as it changes through a `TaskListener`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from node.errors import IllegalArgumentError, TaskCancelledError
 from node.tasks.task import StatusProvider, Task
 from node.tasks.task_id import TaskId
 
-__all__ = ["MAX_TASK_HEADERS_BYTES", "Ban", "TaskManager"]
+__all__ = ["MAX_TASK_HEADERS_BYTES", "Ban", "TaskListener", "TaskManager"]
 
 # ES bounds the copied task headers by `http.max_header_size` (16kb in 8.x/9.x).
 MAX_TASK_HEADERS_BYTES = 16 * 1024
@@ -37,6 +40,18 @@ class Ban:
     origin_node_id: str
 
 
+class TaskListener(Protocol):
+    """Follows the registry as it changes (the points where ES's `TaskManager` calls its `Tracer`: `startTrace` on
+    register, `stopTrace` on unregister). Called synchronously on the registering code path, so it must be cheap and
+    must not raise."""
+
+    def on_task_registered(self, task: Task) -> None: ...
+
+    def on_task_cancelled(self, task: Task) -> None: ...
+
+    def on_task_unregistered(self, task: Task, failure: BaseException | None) -> None: ...
+
+
 class TaskManager:
     """Registers, lists and unregisters the tasks of one node."""
 
@@ -53,6 +68,10 @@ class TaskManager:
         self._children_waiters: dict[int, list[asyncio.Future[None]]] = defaultdict(list)
         # Finished tasks per action: the `completed` count of node stats' thread pools.
         self.completed: Counter[str] = Counter()
+        self._listeners: list[TaskListener] = []
+
+    def add_listener(self, listener: TaskListener) -> None:
+        self._listeners.append(listener)
 
     # ---- registration -------------------------------------------------------------------------------------
 
@@ -93,12 +112,24 @@ class TaskManager:
             if ban is not None:
                 raise TaskCancelledError(f"task cancelled before starting [{ban.reason}]")
         self._tasks[task.id] = task
+        for listener in self._listeners:
+            listener.on_task_registered(task)
         return task
 
-    def unregister(self, task: Task) -> None:
+    def unregister(self, task: Task, failure: BaseException | None = None) -> None:
+        """Removes a task from the registry (a no-op if it already was).
+
+        Args:
+            failure: what the task failed with, for listeners. By default the exception in flight: every path that
+                registers a task unregisters it in the `finally` of the block that ran it.
+        """
         if self._tasks.pop(task.id, None) is None:
             return
         self.completed[task.action] += 1
+        if self._listeners:
+            failure = failure or sys.exc_info()[1]
+            for listener in self._listeners:
+                listener.on_task_unregistered(task, failure)
         # Child requests may outlive their parent (a cancelled parent fails at once); they keep being counted until
         # they complete, as ES's CancellableTaskHolder does, so bans are lifted only after the last child.
         if not self._child_requests.get(task.id):
@@ -151,6 +182,8 @@ class TaskManager:
             return False
         task.cancel_reason = reason
         task.cancelled_event.set()
+        for listener in self._listeners:
+            listener.on_task_cancelled(task)
         return True
 
     def set_ban(self, ban: Ban) -> list[Task]:

@@ -18,7 +18,8 @@ until the transport gives up on the node (`TransportService.disconnect` cancels 
 node). A delayed request is likewise sent at once when its rule goes away (ES `NetworkDelay#stopDisrupting`).
 Several matching rules combine: a disconnect wins, then every hold and every delay must be over.
 
-Expired rules vanish by themselves, so a listing shows only live ones. Drops and jitter draw from one seeded
+Expired rules vanish by themselves, so a listing shows only live ones; listeners (`add_listener`) hear of every
+rule added, removed, healed or expired, the last when it is noticed. Drops and jitter draw from one seeded
 `random.Random` per rule, so a rule given a `seed` makes the same choices for the same sequence of requests.
 """
 
@@ -41,11 +42,14 @@ import grpc
 from node.common.regex import simple_match
 from node.errors import IllegalArgumentError, ResourceNotFoundError
 
-__all__ = ["FaultKind", "FaultRule", "FaultSpec", "LinkFaults", "parse_actions"]
+__all__ = ["FaultKind", "FaultRule", "FaultSpec", "FaultsListener", "LinkFaults", "parse_actions"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# `listener(change, rules)`: change is `added`, `removed`, `healed` or `expired`; called on the loop, must not raise.
+FaultsListener = Callable[[str, Sequence["FaultRule"]], None]
 
 _GROUP = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _ADDRESS = re.compile(r"[^\s:]+:[0-9]{1,5}")
@@ -188,6 +192,10 @@ class LinkFaults:
         self._rules: dict[str, FaultRule] = {}
         self._ids = itertools.count(1)
         self._changed: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._listeners: list[FaultsListener] = []
+
+    def add_listener(self, listener: FaultsListener) -> None:
+        self._listeners.append(listener)
 
     # ---- rules ----------------------------------------------------------------------------------------------
 
@@ -209,7 +217,7 @@ class LinkFaults:
             "added fault [%s] (group [%s]): %s to [%s][%s] actions %s %s",
             rule.id, rule.group, _describe(spec), spec.target_name, spec.target, list(spec.actions) or ["*"], lifetime,
         )  # fmt: skip
-        self._notify()
+        self._notify("added", [rule])
         return rule
 
     def rules(self) -> list[FaultRule]:
@@ -230,7 +238,7 @@ class LinkFaults:
         for rule in removed:
             del self._rules[rule.id]
         log.info("removed faults %s", [r.id for r in removed])
-        self._notify()
+        self._notify("removed", removed)
         return removed
 
     def heal(self) -> list[FaultRule]:
@@ -240,7 +248,7 @@ class LinkFaults:
         self._rules.clear()
         if healed:
             log.info("healed faults %s", [r.id for r in healed])
-        self._notify()
+        self._notify("healed", healed)
         return healed
 
     def to_json(self) -> list[dict[str, Any]]:
@@ -314,16 +322,23 @@ class LinkFaults:
         return list(self._rules.values())
 
     def _purge(self, now: float) -> None:
-        expired = [rule_id for rule_id, rule in self._rules.items() if not rule.live(now)]
-        for rule_id in expired:
-            del self._rules[rule_id]
+        expired = [rule for rule in self._rules.values() if not rule.live(now)]
+        for rule in expired:
+            del self._rules[rule.id]
         if expired:
-            log.info("faults %s expired", expired)
+            log.info("faults %s expired", [rule.id for rule in expired])
+            self._tell_listeners("expired", expired)
 
-    def _notify(self) -> None:
+    def _notify(self, change: str, rules: Sequence[FaultRule]) -> None:
         changed, self._changed = self._changed, None
         if changed is not None:
             changed[1].set()
+        if rules:
+            self._tell_listeners(change, rules)
+
+    def _tell_listeners(self, change: str, rules: Sequence[FaultRule]) -> None:
+        for listener in self._listeners:
+            listener(change, rules)
 
     async def _wait_for_change(self, timeout: float | None) -> None:
         """Sleeps until a rule is added or removed, or `timeout` seconds (None: only the former) pass."""

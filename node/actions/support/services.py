@@ -13,6 +13,7 @@ from node.cluster.master_requests import MasterRequests
 from node.cluster.service import ClusterService
 from node.config import NodeConfig
 from node.data.bulk_by_scroll import BulkByScrollTasks
+from node.events.journal import EventJournal
 from node.indices.local_shards import LocalShards
 from node.indices.search_contexts import SearchContexts
 from node.indices.shard_state import ShardStateAction
@@ -45,6 +46,7 @@ class NodeServices:
     started_at_millis: int
     monitor: MonitorService
     search_contexts: SearchContexts
+    events: EventJournal
 
     @property
     def task_manager(self) -> TaskManager:
