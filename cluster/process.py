@@ -26,6 +26,7 @@ import node.config
 from cluster.errors import NodeStartError
 from cluster.state import node_process_alive
 from node.config import NodeConfig
+from node.settings import without_setting_variables
 
 __all__ = [
     "LOG_TAIL_LINES",
@@ -97,8 +98,10 @@ def child_environment() -> dict[str, str]:
     """The environment of a node process: the launcher's, plus quiet gRPC and an import path pinned to this code.
 
     `PYTHONSAFEPATH` keeps `python -m node` from importing a `node` package out of the working directory first.
+    Variables a node would read as settings (`cluster.name=...`, `ES_SETTING_...`) are left out: a launched node is
+    configured by the launcher's flags, and in ES's order such a variable would win over them.
     """
-    env = dict(os.environ)
+    env = without_setting_variables(os.environ)
     env["GRPC_VERBOSITY"] = "ERROR"
     env["PYTHONSAFEPATH"] = "1"
     if _NEEDS_PYTHONPATH:
