@@ -68,6 +68,7 @@ from cluster.process import (
 )
 from cluster.progress import FormationProgress
 from cluster.registry import Member, NodeRegistry
+from cluster.spawner import NodeProcess
 from cluster.state import (
     ClusterFile,
     ClusterHome,
@@ -92,7 +93,7 @@ _BLIND_POLL_S = 0.5
 _SIGNAL_SETTLE_S = 5.0  # how long a SIGKILL, SIGSTOP or SIGCONT may take to show in /proc
 
 # Foreground node processes of every LocalCluster in this interpreter, stopped at exit if nobody else did.
-_OWNED: set[subprocess.Popen[bytes]] = set()
+_OWNED: set[NodeProcess] = set()
 
 
 def _stop_leftovers() -> None:
@@ -604,7 +605,7 @@ class LocalCluster:
         self, configs: list[NodeConfig], all_configs: list[NodeConfig], seeds: list[str], deadline: float
     ) -> None:
         bootstrapped = self._registry.state.bootstrapped
-        processes: dict[str, subprocess.Popen[bytes]] = {}
+        processes: dict[str, NodeProcess] = {}
         for config in configs:
             launch = start_config(
                 config, all_configs, bootstrapped=bootstrapped, detached=self._detach, seed_addresses=seeds
