@@ -35,12 +35,15 @@ log = logging.getLogger(__name__)
 
 
 def probe_interval_seconds(config: NodeConfig) -> float:
-    """A quarter of the fault-detection interval, between 50 ms and 200 ms.
+    """A quarter of the fault-detection interval, between 50 ms and 200 ms, for a master-eligible node; ES's own
+    second (`discovery.find_peers_interval`) for any other.
 
-    ES probes every second (`discovery.find_peers_interval`); simcluster ties discovery to the failure-detection
-    speed so that shrinking the fd settings in tests shrinks the time to form a cluster with them.
+    simcluster ties a master-eligible node's discovery to the failure-detection speed so that shrinking the fd
+    settings in tests shrinks the time to elect a master. A node that cannot be master only waits to hear of one,
+    and a hundred of them probing the few master-eligible nodes five times a second would keep those busy.
     """
-    return min(0.2, max(0.05, config.fd_interval_ms / 4000))
+    fast = min(0.2, max(0.05, config.fd_interval_ms / 4000))
+    return fast if config.is_master_eligible else max(fast, min(1.0, config.fd_interval_ms / 1000))
 
 
 class PeerFinder:
@@ -94,9 +97,11 @@ class PeerFinder:
             await asyncio.gather(task, return_exceptions=True)
 
     def activate(self, last_known_nodes: Iterable[DiscoveryNode]) -> None:
-        """Starts probing, also the nodes of the last known cluster state (ES: "from last-known cluster state")."""
+        """Starts probing, also the master-eligible nodes of the last known cluster state (ES: "from last-known
+        cluster state")."""
         for node in last_known_nodes:
-            self._learn(node.transport_address)
+            if node.is_master_eligible:
+                self._learn(node.transport_address)
         self._active = True
         self._wake.set()
 
@@ -110,7 +115,7 @@ class PeerFinder:
         return self._active
 
     def found_peers(self) -> list[DiscoveryNode]:
-        """The handshaken peers, master-eligible or not (ES keeps only master-eligible ones; callers filter)."""
+        """The handshaken master-eligible peers (ES `PeerFinder#getFoundPeers`)."""
         return list(self._found.values())
 
     @property
@@ -118,6 +123,10 @@ class PeerFinder:
         return self._config.seed_hosts
 
     # ---- probing ---------------------------------------------------------------------------------------------
+
+    def _learn_if_master_eligible(self, sender: pb.DiscoveryNode) -> None:
+        if "master" in sender.roles:
+            self._learn(sender.transport_address)
 
     def _learn(self, address: str) -> None:
         if address and address != self._local.transport_address:
@@ -140,7 +149,8 @@ class PeerFinder:
             except Exception:  # a bug must not end discovery for good
                 log.exception("[%s] discovery round failed", self._local.name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
+                # Inactive (following or leading), it sleeps until activated: no wake-ups on an idle cluster.
+                await asyncio.wait_for(self._wake.wait(), interval if self._active else None)
 
     async def _probe_round(self) -> bool:
         results = await asyncio.gather(*(self._probe(a) for a in sorted(self._addresses)), return_exceptions=True)
@@ -197,6 +207,16 @@ class PeerFinder:
             self._addresses.discard(address)
             return None
         self._rejected.discard(address)
+        if not node.is_master_eligible:
+            # ES "Ignoring non-master-eligible node": only master-eligible nodes lead the way to a master. A
+            # seed address is tried again next round (it may be a master after a restart); a learnt one is dropped,
+            # so a large cluster's data nodes do not probe each other.
+            if address not in self._config.seed_hosts:
+                self._addresses.discard(address)
+            log.debug(
+                "[%s] ignoring non-master-eligible node %s at [%s]", self._local.name, describe_node(node), address
+            )
+            return None
         self._found[address] = node
         log.debug("[%s] discovered peer %s at [%s]", self._local.name, describe_node(node), address)
         return node
@@ -206,12 +226,13 @@ class PeerFinder:
     async def _handle_handshake(self, task: Task, request: pb.HandshakeRequest) -> pb.HandshakeResponse:
         if request.cluster_name != self._config.cluster_name:
             raise IllegalStateError(f"handshake failed, mismatched cluster name [{request.cluster_name}]")
-        # A node that contacts us is a peer too: a node with no seed hosts still finds the nodes seeded to it.
-        self._learn(request.sender.transport_address)
+        # A master-eligible node that contacts us is a peer too: a node with no seed hosts still finds the nodes
+        # seeded to it.
+        self._learn_if_master_eligible(request.sender)
         return pb.HandshakeResponse(cluster_name=self._config.cluster_name, node=self._local.to_proto())
 
     async def _handle_peers(self, task: Task, request: pb.PeersRequest) -> pb.PeersResponse:
-        self._learn(request.sender.transport_address)
+        self._learn_if_master_eligible(request.sender)
         for peer in request.known_peers:
             self._learn(peer)
         term = self._current_term()
