@@ -73,8 +73,18 @@ def cli() -> None:
     default=None,
     help="HTTPS with the cluster CA and basic auth as the elastic user, as ES 9 by default.  [default: off]",
 )
+@click.option(
+    "--masters", type=click.IntRange(min=1), default=None,
+    help="Master-eligible nodes (the first ones); fewer than --nodes: dedicated masters, the rest data nodes."
+    "  [default: every node up to 10, else 3]",
+)  # fmt: skip
 @click.option("-d", "--detach", is_flag=True, help="Return once the cluster formed and leave it running.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds to form.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Seconds to form.  [default: 60, more for big clusters]",
+)
 def up(
     nodes: int | None,
     home: Path,
@@ -83,8 +93,9 @@ def up(
     cluster_name: str | None,
     host: str | None,
     security: bool | None,
+    masters: int | None,
     detach: bool,
-    timeout: float,
+    timeout: float | None,
 ) -> None:
     """Start the cluster (or restart the one in --home) and wait until all nodes formed it.
 
@@ -129,9 +140,13 @@ def up(
         transport_port=settings["transport_port"],
         host=settings["host"],
         security=settings["security"],
+        masters=masters,
         detach=detach,
+        start_timeout=_start_timeout(settings["nodes"]),
         progress=progress.update,
     )
+    if timeout is None:
+        timeout = _start_timeout(settings["nodes"])
     _raise_on_termination()
     formed = False
     try:
@@ -172,6 +187,11 @@ def up(
         raise
     _ignore_termination()
     _report_stop(cluster, cluster.stop(), formed)
+
+
+def _start_timeout(nodes: int) -> float:
+    """60 s, plus a second per node beyond 20: a hundred processes start on two cores in about half a minute."""
+    return 60.0 + max(0, nodes - 20)
 
 
 def _watch_nodes(cluster: LocalCluster) -> None:

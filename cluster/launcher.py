@@ -116,6 +116,8 @@ class LocalCluster:
             taken. `0` for ephemeral ports (tests).
         node_defaults: `NodeConfig` fields for every node, e.g. `FAST_FAILURE_DETECTION`.
         node_overrides: per node name, `NodeConfig` fields such as `{"node-3": {"roles": ("data",)}}`.
+        masters: how many of the nodes (the first ones) are master-eligible; fewer than all makes them dedicated
+            masters and the rest data nodes. Default: all up to 10 nodes, else 3 (`cluster.plan.default_masters`).
         host: the address every node binds, HTTP and transport (`127.0.0.1` by default).
         security: HTTPS with the cluster CA and basic authentication as `elastic` on every node's REST API.
         detach: nodes do not watch their stdin, so they outlive this process (`simcluster up --detach`).
@@ -136,6 +138,7 @@ class LocalCluster:
         security: bool = False,
         node_defaults: Mapping[str, Any] | None = None,
         node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        masters: int | None = None,
         detach: bool = False,
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
@@ -154,6 +157,7 @@ class LocalCluster:
         self.new_elastic_password: str | None = None
         self._node_defaults = dict(node_defaults or {})
         self._node_overrides = {name: dict(o) for name, o in (node_overrides or {}).items()}
+        self._masters = masters
         self._detach = detach
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
@@ -413,7 +417,11 @@ class LocalCluster:
             return False
         if not self._registry.state.bootstrapped:
             raise ClusterError(f"cluster [{self._cluster_name}] has never formed; start it whole with `simcluster up`")
-        running = [m.record.transport_address for m in self._registry.members.values() if m.alive()]
+        alive = [m.record for m in self._registry.members.values() if m.alive()]
+        # Seeded with the master-eligible nodes running now (ES's advice): they lead it to the master.
+        running = [r.transport_address for r in alive if r.config.is_master_eligible] or [
+            r.transport_address for r in alive
+        ]
         configs = [m.record.config for m in self._registry.members.values()]
         self._spawn([member.record.config], configs, [a for a in running if a], time.monotonic() + self._start_timeout)
         if wait:
@@ -559,6 +567,7 @@ class LocalCluster:
                 host=self._host,
                 node_defaults=self._node_defaults,
                 node_overrides=self._node_overrides,
+                masters=self._masters,
             )
         except ValueError as e:
             raise ClusterStateError(str(e)) from None
