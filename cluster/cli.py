@@ -78,6 +78,10 @@ def cli() -> None:
     help="Master-eligible nodes (the first ones); fewer than --nodes: dedicated masters, the rest data nodes."
     "  [default: every node up to 10, else 3]",
 )  # fmt: skip
+@click.option(
+    "--hosts", is_flag=True,
+    help="Every node in a network namespace of its own, with its own address on a bridge (Linux, root).",
+)  # fmt: skip
 @click.option("-d", "--detach", is_flag=True, help="Return once the cluster formed and leave it running.")
 @click.option(
     "--timeout",
@@ -94,6 +98,7 @@ def up(
     host: str | None,
     security: bool | None,
     masters: int | None,
+    hosts: bool,
     detach: bool,
     timeout: float | None,
 ) -> None:
@@ -141,6 +146,7 @@ def up(
         host=settings["host"],
         security=settings["security"],
         masters=masters,
+        hosts=hosts,
         detach=detach,
         start_timeout=_start_timeout(settings["nodes"]),
         progress=progress.update,

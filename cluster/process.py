@@ -110,18 +110,21 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def spawn_node(config: NodeConfig, *, detached: bool) -> NodeProcess:
+def spawn_node(
+    config: NodeConfig, *, detached: bool, wrap: Callable[[list[str]], list[str]] | None = None
+) -> NodeProcess:
     """Starts one node; stderr is appended to its log file so a crash before logging is set up is still seen.
 
     A foreground node gets a stdin pipe the launcher holds open (the node watches it and exits on EOF: fate
     sharing with the launcher, even when the launcher is SIGKILLed); a detached one gets /dev/null. The node is
     forked by the preloaded spawner (`cluster.spawner`) where the system allows it, else started with fork+exec;
-    either way it leads a session of its own.
+    either way it leads a session of its own. `wrap` turns the node's command into the one to run (a `--hosts`
+    node runs it in its network namespace; such a node is always started with fork+exec).
     """
     config.log_path.parent.mkdir(parents=True, exist_ok=True)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     with open(config.log_path, "ab") as stderr:
-        if spawner_enabled():
+        if wrap is None and spawner_enabled():
             spawner = shared_spawner(child_environment(), sys.executable)
             try:
                 return spawner.spawn(
@@ -129,8 +132,9 @@ def spawn_node(config: NodeConfig, *, detached: bool) -> NodeProcess:
                 )
             except OSError as e:
                 raise NodeStartError(f"{config.name} could not be started: {e}", {}) from None
+        command = [sys.executable, "-m", "node", *config.to_argv()]
         return subprocess.Popen(
-            [sys.executable, "-m", "node", *config.to_argv()],
+            command if wrap is None else wrap(command),
             stdin=subprocess.DEVNULL if detached else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,

@@ -1,5 +1,6 @@
 #!/bin/sh
-# System packages some tests use, installed from Debian's archive when missing (`make test` runs this first).
+# System packages some tests use, installed from Debian's archive when missing (`make test` runs this first):
+# the Prometheus exporter, and iproute2 and nftables for `simcluster up --hosts` (network namespaces, kernel faults).
 #
 # One line per package: the command the tests look for, then the Debian package that provides it. Nothing is
 # installed when every command is already there, or when this is not a root shell on a system with apt-get (the
@@ -8,6 +9,8 @@ set -eu
 
 PACKAGES='
 prometheus-elasticsearch-exporter prometheus-elasticsearch-exporter
+ip iproute2
+nft nftables
 '
 
 missing=''
