@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,17 @@ if TYPE_CHECKING:  # TransportService imports node.cluster.state: a runtime impo
 __all__ = ["PeerFinder", "probe_interval_seconds"]
 
 log = logging.getLogger(__name__)
+
+
+_RESOLVE_TIMEOUT_S = 5.0  # ES `discovery.seed_resolver.timeout`
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def probe_interval_seconds(config: NodeConfig) -> float:
@@ -75,6 +88,7 @@ class PeerFinder:
         self._leader = leader
         self._current_term = current_term
         self._addresses: set[str] = {a for a in config.seed_hosts if a != local_node.transport_address}
+        self._own_addresses: set[str] = {local_node.transport_address}  # resolved names that turned out to be us
         self._found: dict[str, DiscoveryNode] = {}  # transport address → handshaken node
         self._rejected: set[str] = set()  # addresses of another cluster, warned about once
         self._active = False
@@ -153,11 +167,40 @@ class PeerFinder:
                 await asyncio.wait_for(self._wake.wait(), interval if self._active else None)
 
     async def _probe_round(self) -> bool:
-        results = await asyncio.gather(*(self._probe(a) for a in sorted(self._addresses)), return_exceptions=True)
+        addresses = await self._resolve(sorted(self._addresses))
+        results = await asyncio.gather(*(self._probe(a) for a in addresses), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, ElasticsearchError):
                 log.error("[%s] unexpected discovery failure", self._local.name, exc_info=result)
         return any(r is True for r in results)
+
+    async def _resolve(self, addresses: list[str]) -> list[str]:
+        """Host names resolved to every address they have, each round (ES `SeedHostsResolver`): a Kubernetes
+        headless service names one address per pod, and pods come and go. A name that does not resolve in time is
+        skipped this round."""
+        resolved: list[str] = []
+        names: list[tuple[str, str]] = []
+        for address in addresses:
+            host, _, port = address.rpartition(":")
+            if _is_ip_literal(host):
+                resolved.append(address)
+            else:
+                names.append((host, port))
+        loop = asyncio.get_running_loop()
+
+        async def lookup(host: str, port: str) -> list[str]:
+            try:
+                infos = await asyncio.wait_for(
+                    loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), _RESOLVE_TIMEOUT_S
+                )
+            except (OSError, TimeoutError) as e:
+                log.debug("[%s] failed to resolve seed host [%s]: %s", self._local.name, host, e)
+                return []
+            return [f"[{i[4][0]}]:{port}" if i[0] == socket.AF_INET6 else f"{i[4][0]}:{port}" for i in infos]
+
+        for found in await asyncio.gather(*(lookup(h, p) for h, p in names)):
+            resolved.extend(found)
+        return [a for a in dict.fromkeys(resolved) if a not in self._own_addresses]
 
     async def _probe(self, address: str) -> bool:
         """Handshakes `address` if needed, then exchanges peers; returns whether it reported a master."""
@@ -205,6 +248,7 @@ class PeerFinder:
         node = DiscoveryNode.from_proto(response.node)
         if node.id == self._local.id:  # our own address under another spelling
             self._addresses.discard(address)
+            self._own_addresses.add(address)
             return None
         self._rejected.discard(address)
         if not node.is_master_eligible:
