@@ -20,6 +20,7 @@ import click
 from cluster.cli_faults import chaos, fault
 from cluster.cli_node import logs, node
 from cluster.cli_options import SimclusterGroup, home_flag, home_option
+from cluster.credentials import ClusterCredentials
 from cluster.launcher import LocalCluster
 from cluster.process import StopOutcome
 from cluster.progress import ProgressLine
@@ -265,6 +266,27 @@ def down(home: Path, timeout: float) -> None:
     cluster = LocalCluster.attach(home, stop_timeout=timeout)
     for name, outcome in cluster.stop().items():
         click.echo(f"{name}: {_OUTCOME_TEXT[outcome]}")
+
+
+@cli.command(short_help="Create a cluster's credentials in a directory, for nodes started without `up`.")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="An address the HTTPS certificate is valid for.")
+@click.option("--security", is_flag=True, help="Also the elastic user's password (DIRECTORY/elastic-password).")
+def certs(directory: Path, host: str, security: bool) -> None:
+    """Create what `up` creates in a cluster home: DIRECTORY/certs/ with the CA, the transport certificate every
+    node presents and the HTTPS certificate (and, with --security, the password file). Existing files are kept.
+
+    Containers and pods mount them and name them in the xpack.security.transport.ssl.* settings (see the README's
+    compose and Kubernetes sections).
+    """
+    credentials = ClusterCredentials(directory)
+    password = credentials.ensure(host=host, security=security)
+    for path in sorted(credentials.certs_dir.iterdir()):
+        click.echo(str(path))
+    if security:
+        click.echo(str(credentials.elastic_password_file))
+    if password is not None:
+        click.echo(f"the elastic user's password: {password}", err=True)
 
 
 cli.add_command(node)
