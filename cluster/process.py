@@ -95,14 +95,15 @@ def parse_ready_line(line: bytes) -> ReadyLine | None:
         return None
 
 
-def child_environment() -> dict[str, str]:
+def child_environment(*, settings: bool = False) -> dict[str, str]:
     """The environment of a node process: the launcher's, plus quiet gRPC and an import path pinned to this code.
 
     `PYTHONSAFEPATH` keeps `python -m node` from importing a `node` package out of the working directory first.
     Variables a node would read as settings (`cluster.name=...`, `ES_SETTING_...`) are left out: a launched node is
-    configured by the launcher's flags, and in ES's order such a variable would win over them.
+    configured by the launcher's flags, and in ES's order such a variable would win over them. With `settings`
+    they stay (`simcluster node run` is the user's own node, configured by them).
     """
-    env = without_setting_variables(os.environ)
+    env = dict(os.environ) if settings else without_setting_variables(os.environ)
     env["GRPC_VERBOSITY"] = "ERROR"
     env["PYTHONSAFEPATH"] = "1"
     if _NEEDS_PYTHONPATH:

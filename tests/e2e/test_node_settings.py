@@ -87,3 +87,13 @@ def test_bad_settings_exit_1_with_the_es_message_and_no_traceback(tmp_path: Path
         " invalid port or port range [92OO]\n"
     )
     assert os.listdir(tmp_path) == []  # nothing written before the settings were checked
+
+
+def test_node_run_reads_the_settings_of_its_environment(tmp_path: Path) -> None:
+    environ = {**child_environment(), "path.data": str(tmp_path), "cluster.nmae": "x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "cluster", "node", "run"], env=environ, cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: illegal_argument_exception: unknown setting [cluster.nmae] (from the")
