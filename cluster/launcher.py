@@ -39,6 +39,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -71,7 +72,7 @@ from cluster.process import (
 )
 from cluster.progress import FormationProgress
 from cluster.registry import Member, NodeRegistry
-from cluster.spawner import NodeProcess
+from cluster.spawner import NodeProcess, shared_spawner, spawner_enabled
 from cluster.state import (
     ClusterFile,
     ClusterHome,
@@ -280,6 +281,8 @@ class LocalCluster:
             check_hosts_support()
             if self._security:
                 raise ClusterError("--hosts and --security together are not supported yet")
+        elif spawner_enabled():
+            shared_spawner(child_environment(), sys.executable)  # its imports overlap the credentials and the plan
         with self._home.locked():
             stored = self._home.load_if_exists()
             if stored is not None:
