@@ -180,9 +180,10 @@ class NodeSpawner:
         return None if value is None else int(str(value))
 
     def close(self) -> None:
+        """Closes the socket, which ends the spawner (its children live on)."""
         self._socket.close()
         try:
-            self._process.wait(timeout=5.0)
+            self._process.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()

@@ -135,6 +135,8 @@ def main() -> None:
         _Spawner(control).serve()
     finally:
         control.close()
+    # Nothing to flush or finalise, and tearing down hundreds of preloaded modules only keeps the launcher waiting.
+    os._exit(0)
 
 
 if __name__ == "__main__":
