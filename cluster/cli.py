@@ -21,6 +21,7 @@ from cluster.cli_faults import chaos, fault
 from cluster.cli_node import logs, node
 from cluster.cli_options import SimclusterGroup, home_flag, home_option
 from cluster.cli_ui import ui
+from cluster.credentials import ClusterCredentials
 from cluster.launcher import LocalCluster
 from cluster.process import StopOutcome
 from cluster.progress import ProgressLine
@@ -74,8 +75,22 @@ def cli() -> None:
     default=None,
     help="HTTPS with the cluster CA and basic auth as the elastic user, as ES 9 by default.  [default: off]",
 )
+@click.option(
+    "--masters", type=click.IntRange(min=1), default=None,
+    help="Master-eligible nodes (the first ones); fewer than --nodes: dedicated masters, the rest data nodes."
+    "  [default: every node up to 10, else 3]",
+)  # fmt: skip
+@click.option(
+    "--hosts", is_flag=True,
+    help="Every node in a network namespace of its own, with its own address on a bridge (Linux, root).",
+)  # fmt: skip
 @click.option("-d", "--detach", is_flag=True, help="Return once the cluster formed and leave it running.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds to form.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Seconds to form.  [default: 60, more for big clusters]",
+)
 def up(
     nodes: int | None,
     home: Path,
@@ -84,8 +99,10 @@ def up(
     cluster_name: str | None,
     host: str | None,
     security: bool | None,
+    masters: int | None,
+    hosts: bool,
     detach: bool,
-    timeout: float,
+    timeout: float | None,
 ) -> None:
     """Start the cluster (or restart the one in --home) and wait until all nodes formed it.
 
@@ -130,9 +147,14 @@ def up(
         transport_port=settings["transport_port"],
         host=settings["host"],
         security=settings["security"],
+        masters=masters,
+        hosts=hosts,
         detach=detach,
+        start_timeout=_start_timeout(settings["nodes"]),
         progress=progress.update,
     )
+    if timeout is None:
+        timeout = _start_timeout(settings["nodes"])
     _raise_on_termination()
     formed = False
     try:
@@ -173,6 +195,11 @@ def up(
         raise
     _ignore_termination()
     _report_stop(cluster, cluster.stop(), formed)
+
+
+def _start_timeout(nodes: int) -> float:
+    """60 s, plus a second per node beyond 20: a hundred processes start on two cores in about half a minute."""
+    return 60.0 + max(0, nodes - 20)
 
 
 def _watch_nodes(cluster: LocalCluster) -> None:
@@ -240,6 +267,27 @@ def down(home: Path, timeout: float) -> None:
     cluster = LocalCluster.attach(home, stop_timeout=timeout)
     for name, outcome in cluster.stop().items():
         click.echo(f"{name}: {_OUTCOME_TEXT[outcome]}")
+
+
+@cli.command(short_help="Create a cluster's credentials in a directory, for nodes started without `up`.")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="An address the HTTPS certificate is valid for.")
+@click.option("--security", is_flag=True, help="Also the elastic user's password (DIRECTORY/elastic-password).")
+def certs(directory: Path, host: str, security: bool) -> None:
+    """Create what `up` creates in a cluster home: DIRECTORY/certs/ with the CA, the transport certificate every
+    node presents and the HTTPS certificate (and, with --security, the password file). Existing files are kept.
+
+    Containers and pods mount them and name them in the xpack.security.transport.ssl.* settings (see the README's
+    compose and Kubernetes sections).
+    """
+    credentials = ClusterCredentials(directory)
+    password = credentials.ensure(host=host, security=security)
+    for path in sorted(credentials.certs_dir.iterdir()):
+        click.echo(str(path))
+    if security:
+        click.echo(str(credentials.elastic_password_file))
+    if password is not None:
+        click.echo(f"the elastic user's password: {password}", err=True)
 
 
 cli.add_command(node)

@@ -21,8 +21,10 @@ makes them fail fast instead, as a refused connection (ES `NetworkDisconnect`). 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,6 +48,8 @@ from cluster.fault_client import (
     split_actions,
 )
 from cluster.launcher import LocalCluster
+from cluster.netns import KernelFault, schedule_heal
+from cluster.process import child_environment
 from cluster.render import faults_table
 from cluster.state import NodeState
 
@@ -55,6 +59,10 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _install_options(f: _F) -> _F:
+    f = click.option(
+        "--kernel", is_flag=True,
+        help="In the kernel (nftables, link down) of a --hosts cluster, instead of the nodes' transport.",
+    )(f)  # fmt: skip
     f = click.option("--duration", type=DURATION, default=None, help="Heal by itself after this long (`30s`).")(f)
     f = click.option(
         "--actions", default=None, help="Only requests of these actions (`internal:admin/tasks/ban,*[n]`)."
@@ -75,7 +83,18 @@ def _link_options(f: _F) -> _F:
     return _install_options(f)
 
 
-def _install(verb: str, what: str, links: Sequence[Link], options: FaultOptions, cluster: LocalCluster) -> None:
+def _install(
+    verb: str,
+    what: str,
+    links: Sequence[Link],
+    options: FaultOptions,
+    cluster: LocalCluster,
+    kernel: bool = False,
+    isolated: str | None = None,
+) -> None:
+    if kernel:
+        _install_kernel(verb, what, links, options, cluster, isolated)
+        return
     records = cluster.nodes
     group = new_group_id(verb)
     try:
@@ -92,6 +111,34 @@ def _install(verb: str, what: str, links: Sequence[Link], options: FaultOptions,
         raise FaultError("not installed on " + "; ".join(f"{a.name} ({a.error})" for a in failed))
 
 
+def _install_kernel(
+    verb: str, what: str, links: Sequence[Link], options: FaultOptions, cluster: LocalCluster, isolated: str | None
+) -> None:
+    """The fault as kernel rules in the sending nodes' namespaces (`cluster.netns`): a black hole drops packets, a
+    disconnect resets connections, an isolated node with `--kind disconnect` has its link set down."""
+    network = cluster.network
+    if network is None:
+        raise FaultError("--kernel needs a cluster started with `simcluster up --hosts`")
+    if options.kind not in ("blackhole", "disconnect"):
+        raise FaultError(f"{options.kind} faults are injected in the nodes' transport only; leave out --kernel")
+    if options.actions:
+        raise FaultError("the kernel sees packets, not actions: --actions works without --kernel only")
+    group = new_group_id(verb)
+    expires = None if options.duration_ms is None else time.time() + options.duration_ms / 1000
+    if isolated is not None and options.kind == "disconnect":
+        faults = [KernelFault(group, "link-down", isolated, None, expires)]
+    else:
+        faults = [KernelFault(group, options.kind, link.source, link.target, expires) for link in links]
+    network.with_faults([*network.faults, *faults])
+    if expires is not None and faults[0].kind == "link-down":
+        schedule_heal(network.home, group, expires, child_environment())
+    lifetime = "until healed" if options.duration_ms is None else f"for {options.duration_ms / 1000:g}s"
+    spaces = len({f.source for f in faults})
+    click.echo(
+        f"fault {group}: {what} {lifetime}; {_count(len(faults), 'kernel rule')} in {_count(spaces, 'namespace')}"
+    )
+
+
 def _options(kind: str, actions: str | None, duration: int | None, **fields: object) -> FaultOptions:
     if duration is not None and duration <= 0:
         raise click.BadParameter("must be more than 0ms", param_hint="--duration")
@@ -106,17 +153,20 @@ def fault() -> None:
 @fault.command("isolate", short_help="Cut one node off from all the others.")
 @click.argument("name")
 @_shape_options
-def fault_isolate(name: str, home: Path, actions: str | None, duration: int | None, kind: str) -> None:
+def fault_isolate(name: str, home: Path, actions: str | None, duration: int | None, kernel: bool, kind: str) -> None:
     """Cut node NAME off from every other node, both ways (Jepsen `:one`)."""
     cluster = LocalCluster.attach(home)
     links = isolate(name, cluster.names)
-    _install("isolate", f"isolate {name} ({kind})", links, _options(kind, actions, duration), cluster)
+    options = _options(kind, actions, duration)
+    _install("isolate", f"isolate {name} ({kind})", links, options, cluster, kernel, isolated=name)
 
 
 @fault.command("partition", short_help="Split the cluster into sides that cannot talk to each other.")
 @click.argument("sides", nargs=-1, required=True)
 @_shape_options
-def fault_partition(sides: tuple[str, ...], home: Path, actions: str | None, duration: int | None, kind: str) -> None:
+def fault_partition(
+    sides: tuple[str, ...], home: Path, actions: str | None, duration: int | None, kernel: bool, kind: str
+) -> None:
     """Split the cluster into SIDES (`node-1 node-2,node-3`); nodes named on no side form one more side."""
     cluster = LocalCluster.attach(home)
     names = cluster.names
@@ -124,7 +174,7 @@ def fault_partition(sides: tuple[str, ...], home: Path, actions: str | None, dur
     links = partition(parsed, names)
     rest = [n for n in names if all(n not in side for side in parsed)]
     shown = describe_sides([*parsed, *([rest] if rest else [])])
-    _install("partition", f"partition {shown} ({kind})", links, _options(kind, actions, duration), cluster)
+    _install("partition", f"partition {shown} ({kind})", links, _options(kind, actions, duration), cluster, kernel)
 
 
 @fault.command("bridge", short_help="Two sides that only one node connects.")
@@ -133,7 +183,14 @@ def fault_partition(sides: tuple[str, ...], home: Path, actions: str | None, dur
 @click.argument("side_b")
 @_shape_options
 def fault_bridge(
-    side_a: str, name: str, side_b: str, home: Path, actions: str | None, duration: int | None, kind: str
+    side_a: str,
+    name: str,
+    side_b: str,
+    home: Path,
+    actions: str | None,
+    duration: int | None,
+    kernel: bool,
+    kind: str,
 ) -> None:
     """Cut SIDE_A from SIDE_B; node NAME stays connected to both (Jepsen `bridge`, ES `Bridge`)."""
     cluster = LocalCluster.attach(home)
@@ -141,7 +198,7 @@ def fault_bridge(
     a, b = parse_side(side_a, names), parse_side(side_b, names)
     links = bridge(a, name, b, names)
     what = f"bridge {','.join(a)} | {name} | {','.join(b)} ({kind})"
-    _install("bridge", what, links, _options(kind, actions, duration), cluster)
+    _install("bridge", what, links, _options(kind, actions, duration), cluster, kernel)
 
 
 @fault.command("delay", short_help="Slow down the requests of one link.")
@@ -151,7 +208,15 @@ def fault_bridge(
 @click.option("--jitter", type=DURATION, default=0, help="Each request waits DELAY ± JITTER (uniform).")
 @_link_options
 def fault_delay(
-    source: str, target: str, delay: int, jitter: int, home: Path, actions: str | None, duration: int | None, both: bool
+    source: str,
+    target: str,
+    delay: int,
+    jitter: int,
+    home: Path,
+    actions: str | None,
+    duration: int | None,
+    kernel: bool,
+    both: bool,
 ) -> None:
     """Delay every request from FROM to TO by DELAY (`200ms`), ± --jitter (toxiproxy `latency`)."""
     if delay <= 0 and jitter <= 0:
@@ -160,7 +225,7 @@ def fault_delay(
     links = link(source, target, cluster.names, both=both)
     options = _options("delay", actions, duration, delay_ms=delay, jitter_ms=jitter)
     what = f"delay {_arrow(source, target, both)} {delay}ms ± {jitter}ms"
-    _install("delay", what, links, options, cluster)
+    _install("delay", what, links, options, cluster, kernel)
 
 
 @fault.command("drop", short_help="Drop requests of one link with a probability.")
@@ -169,13 +234,20 @@ def fault_delay(
 @click.argument("probability", type=click.FloatRange(0.0, 1.0))
 @_link_options
 def fault_drop(
-    source: str, target: str, probability: float, home: Path, actions: str | None, duration: int | None, both: bool
+    source: str,
+    target: str,
+    probability: float,
+    home: Path,
+    actions: str | None,
+    duration: int | None,
+    kernel: bool,
+    both: bool,
 ) -> None:
     """Drop each request from FROM to TO with PROBABILITY (0.0-1.0); a dropped request hangs until its deadline."""
     cluster = LocalCluster.attach(home)
     links = link(source, target, cluster.names, both=both)
     options = _options("drop", actions, duration, probability=probability)
-    _install("drop", f"drop {_arrow(source, target, both)} p={probability}", links, options, cluster)
+    _install("drop", f"drop {_arrow(source, target, both)} p={probability}", links, options, cluster, kernel)
 
 
 @fault.command("blackhole", short_help="Requests of one link hang until their deadline.")
@@ -183,13 +255,13 @@ def fault_drop(
 @click.argument("target", metavar="TO")
 @_link_options
 def fault_blackhole(
-    source: str, target: str, home: Path, actions: str | None, duration: int | None, both: bool
+    source: str, target: str, home: Path, actions: str | None, duration: int | None, kernel: bool, both: bool
 ) -> None:
     """Black-hole requests from FROM to TO: no answer, they time out at their deadline (ES `NetworkUnresponsive`)."""
     cluster = LocalCluster.attach(home)
     links = link(source, target, cluster.names, both=both)
     options = _options("blackhole", actions, duration)
-    _install("blackhole", f"blackhole {_arrow(source, target, both)}", links, options, cluster)
+    _install("blackhole", f"blackhole {_arrow(source, target, both)}", links, options, cluster, kernel)
 
 
 @fault.command("disconnect", short_help="Requests of one link fail at once.")
@@ -197,13 +269,13 @@ def fault_blackhole(
 @click.argument("target", metavar="TO")
 @_link_options
 def fault_disconnect(
-    source: str, target: str, home: Path, actions: str | None, duration: int | None, both: bool
+    source: str, target: str, home: Path, actions: str | None, duration: int | None, kernel: bool, both: bool
 ) -> None:
     """Disconnect FROM from TO: requests fail at once, as on a refused connection (ES `NetworkDisconnect`)."""
     cluster = LocalCluster.attach(home)
     links = link(source, target, cluster.names, both=both)
     options = _options("disconnect", actions, duration)
-    _install("disconnect", f"disconnect {_arrow(source, target, both)}", links, options, cluster)
+    _install("disconnect", f"disconnect {_arrow(source, target, both)}", links, options, cluster, kernel)
 
 
 @fault.command("list", short_help="List the faults in force on every node.")
@@ -211,12 +283,19 @@ def fault_disconnect(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
 def fault_list(home: Path, as_json: bool) -> None:
     """List the live fault rules of every node (expired ones have gone by themselves)."""
-    answers = list_faults(LocalCluster.attach(home).nodes)
+    cluster = LocalCluster.attach(home)
+    answers = list_faults(cluster.nodes)
+    now = time.time()
+    kernel = [f for f in (cluster.network.faults if cluster.network is not None else ()) if f.live(now)]
     if as_json:
         document = {a.name: {"faults": list(a.faults)} if a.ok else {"error": a.error} for a in answers}
-        click.echo(json.dumps({"nodes": document}, indent=2))
+        click.echo(json.dumps({"nodes": document, "kernel": [dataclasses.asdict(f) for f in kernel]}, indent=2))
         return
     click.echo(faults_table([(a.name, a.faults) for a in answers if a.ok]))
+    for f in kernel:
+        left = "until healed" if f.expires is None else f"{f.expires - now:.0f}s left"
+        target = f" -> {f.target}" if f.target is not None else ""
+        click.echo(f"kernel {f.id}: {f.kind} {f.source}{target} ({left})")
     for answer in answers:
         if answer.error == "paused":
             click.echo(f"{answer.name}: paused, so its faults cannot be listed", err=True)
@@ -229,7 +308,14 @@ def fault_list(home: Path, as_json: bool) -> None:
 @home_option
 def fault_heal(fault_id: str | None, home: Path) -> None:
     """Remove every fault rule from every node, or only those of FAULT (a fault id from `fault list`)."""
-    records = LocalCluster.attach(home).nodes
+    cluster = LocalCluster.attach(home)
+    records = cluster.nodes
+    network = cluster.network
+    if network is not None and network.faults:
+        kept = [f for f in network.faults if fault_id is not None and f.id != fault_id]
+        healed = len(network.faults) - len(kept)
+        network.with_faults(kept)
+        click.echo(f"kernel: healed {_count(healed, 'rule')}")
     answers = heal_faults(records) if fault_id is None else remove_faults(records, fault_id)
     for answer in answers:
         click.echo(f"{answer.name}: {_healed_text(answer)}")

@@ -72,9 +72,10 @@ def node() -> None:
 )
 @click.argument("node_args", nargs=-1, type=click.UNPROCESSED)
 def node_run(node_args: tuple[str, ...]) -> NoReturn:
-    """Run one node in the foreground with the node's own flags (`simcluster node run --help` lists them)."""
+    """Run one node in the foreground from its settings: the environment (`cluster.name=x`), `-E` and the node's own
+    flags (`simcluster node run --help` lists them), simcluster.yml."""
     sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, "-m", "node", *node_args], child_environment())
+    os.execve(sys.executable, [sys.executable, "-m", "node", *node_args], child_environment(settings=True))
 
 
 @node.command("kill", short_help="Kill a node (SIGKILL), as a crash.")

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -54,10 +56,12 @@ from cluster.errors import (
     NodeStartError,
     NodeStateError,
 )
+from cluster.netns import HostNetwork, check_hosts_support, start_watcher
 from cluster.plan import added_node_config, new_node_configs, next_node_name, start_config
 from cluster.probe import find_master, node_states, poll_health
 from cluster.process import (
     StopOutcome,
+    child_environment,
     read_ready_lines,
     signal_group,
     spawn_node,
@@ -68,6 +72,7 @@ from cluster.process import (
 )
 from cluster.progress import FormationProgress
 from cluster.registry import Member, NodeRegistry
+from cluster.spawner import NodeProcess, shared_spawner, spawner_enabled
 from cluster.state import (
     ClusterFile,
     ClusterHome,
@@ -79,7 +84,7 @@ from cluster.state import (
     node_process_alive,
     process_state,
 )
-from node.config import NodeConfig
+from node.config import NodeConfig, PortRange
 
 __all__ = ["FAST_FAILURE_DETECTION", "LocalCluster"]
 
@@ -89,10 +94,14 @@ FAST_FAILURE_DETECTION: Mapping[str, int] = MappingProxyType(
 )
 
 _BLIND_POLL_S = 0.5
+# A `--hosts` node has its namespace to itself: it binds the ports a real host would.
+_HOST_PORTS: Mapping[str, Any] = MappingProxyType(
+    {"http_port": PortRange(9200, 9200), "transport_port": PortRange(9300, 9300)}
+)
 _SIGNAL_SETTLE_S = 5.0  # how long a SIGKILL, SIGSTOP or SIGCONT may take to show in /proc
 
 # Foreground node processes of every LocalCluster in this interpreter, stopped at exit if nobody else did.
-_OWNED: set[subprocess.Popen[bytes]] = set()
+_OWNED: set[NodeProcess] = set()
 
 
 def _stop_leftovers() -> None:
@@ -115,8 +124,12 @@ class LocalCluster:
             taken. `0` for ephemeral ports (tests).
         node_defaults: `NodeConfig` fields for every node, e.g. `FAST_FAILURE_DETECTION`.
         node_overrides: per node name, `NodeConfig` fields such as `{"node-3": {"roles": ("data",)}}`.
+        masters: how many of the nodes (the first ones) are master-eligible; fewer than all makes them dedicated
+            masters and the rest data nodes. Default: all up to 10 nodes, else 3 (`cluster.plan.default_masters`).
         host: the address every node binds, HTTP and transport (`127.0.0.1` by default).
         security: HTTPS with the cluster CA and basic authentication as `elastic` on every node's REST API.
+        hosts: every node in a network namespace of its own, with its own address on a bridge (`cluster.netns`;
+            Linux and root only); a home that was started so keeps it.
         detach: nodes do not watch their stdin, so they outlive this process (`simcluster up --detach`).
         start_timeout: seconds for every node to print its ready line.
         stop_timeout: seconds between SIGTERM and SIGKILL when stopping.
@@ -135,6 +148,8 @@ class LocalCluster:
         security: bool = False,
         node_defaults: Mapping[str, Any] | None = None,
         node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        masters: int | None = None,
+        hosts: bool = False,
         detach: bool = False,
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
@@ -153,6 +168,10 @@ class LocalCluster:
         self.new_elastic_password: str | None = None
         self._node_defaults = dict(node_defaults or {})
         self._node_overrides = {name: dict(o) for name, o in (node_overrides or {}).items()}
+        self._masters = masters
+        self._hosts = hosts or HostNetwork.path(self._home.root).exists()
+        self._network: HostNetwork | None = None
+        self._watcher: subprocess.Popen[bytes] | None = None
         self._detach = detach
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
@@ -195,6 +214,13 @@ class LocalCluster:
     @property
     def security(self) -> bool:
         return self._security
+
+    @property
+    def network(self) -> HostNetwork | None:
+        """The namespaces and bridge of a `--hosts` cluster (None for one on loopback)."""
+        if self._hosts and self._network is None:
+            self._network = HostNetwork.load(self._home.root)
+        return self._network
 
     @property
     def credentials(self) -> ClusterCredentials:
@@ -251,6 +277,12 @@ class LocalCluster:
         """
         if any(m.process is not None and m.process.poll() is None for m in self._registry.members.values()):
             raise ClusterRunningError(f"the cluster in {self._home.root} is already started by this launcher")
+        if self._hosts:
+            check_hosts_support()
+            if self._security:
+                raise ClusterError("--hosts and --security together are not supported yet")
+        elif spawner_enabled():
+            shared_spawner(child_environment(), sys.executable)  # its imports overlap the credentials and the plan
         with self._home.locked():
             stored = self._home.load_if_exists()
             if stored is not None:
@@ -262,6 +294,8 @@ class LocalCluster:
                 self._home.save(state)  # the registry merges into what is stored: store the new settings first
         self._registry.adopt(state)
         try:
+            if self._hosts:
+                self._create_network(state)
             self._spawn_all()
         except BaseException:
             self.stop()
@@ -293,9 +327,11 @@ class LocalCluster:
     def stop(self, timeout: float | None = None) -> dict[str, StopOutcome]:
         """Stops every node (SIGTERM, then SIGKILL after `timeout` seconds) and keeps their data."""
         if not self._registry.known:
+            self._remove_network()
             return {}
         self._registry.refresh()
         outcomes = self._stop_members(list(self._registry.members.values()), timeout)
+        self._remove_network()
         return {name: outcomes[name] for name in self._registry.members}
 
     # -- observation ----------------------------------------------------------------------------------------------
@@ -412,7 +448,11 @@ class LocalCluster:
             return False
         if not self._registry.state.bootstrapped:
             raise ClusterError(f"cluster [{self._cluster_name}] has never formed; start it whole with `simcluster up`")
-        running = [m.record.transport_address for m in self._registry.members.values() if m.alive()]
+        alive = [m.record for m in self._registry.members.values() if m.alive()]
+        # Seeded with the master-eligible nodes running now (ES's advice): they lead it to the master.
+        running = [r.transport_address for r in alive if r.config.is_master_eligible] or [
+            r.transport_address for r in alive
+        ]
         configs = [m.record.config for m in self._registry.members.values()]
         self._spawn([member.record.config], configs, [a for a in running if a], time.monotonic() + self._start_timeout)
         if wait:
@@ -440,6 +480,12 @@ class LocalCluster:
             config = added_node_config(self._home, state, name, roles=roles)
         except ValueError as e:
             raise ClusterStateError(str(e)) from None
+        network = self.network
+        if network is not None:
+            network = self._network = network.with_nodes([name])
+            network.save()
+            network.add_host(name)
+            config = config.with_changes(host=network.address(name), **_HOST_PORTS)
         self._registry.add(NodeRecord(config))
         self._registry.save()
         try:
@@ -541,6 +587,25 @@ class LocalCluster:
         if exited:
             self._registry.save()
 
+    def _create_network(self, state: ClusterFile) -> None:
+        """The namespaces and the bridge (what an earlier start left is removed first); a foreground launcher also
+        starts the watcher that removes them should it die."""
+        network = self._network = HostNetwork.plan(self._home.root, state.names)
+        network.create()
+        if not self._detach and self._watcher is None:
+            self._watcher = start_watcher(self._home.root, child_environment())
+
+    def _remove_network(self) -> None:
+        network = self.network
+        if network is not None:
+            network.destroy()
+        if self._watcher is not None:
+            with contextlib.suppress(OSError):
+                self._watcher.stdin.close()  # type: ignore[union-attr]
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watcher.wait(timeout=30.0)
+            self._watcher = None
+
     def _with_credentials(self, state: ClusterFile) -> ClusterFile:
         """`state` with `security` and every node's settings pointing at the home's credentials."""
         settings = self._credentials.node_settings(security=self._security)
@@ -558,9 +623,13 @@ class LocalCluster:
                 host=self._host,
                 node_defaults=self._node_defaults,
                 node_overrides=self._node_overrides,
+                masters=self._masters,
             )
         except ValueError as e:
             raise ClusterStateError(str(e)) from None
+        if self._hosts:
+            network = HostNetwork.plan(self._home.root, [c.name for c in configs])
+            configs = tuple(c.with_changes(host=network.address(c.name), **_HOST_PORTS) for c in configs)
         return ClusterFile(
             cluster_name=self._cluster_name,
             http_port=self._http_port,
@@ -604,12 +673,14 @@ class LocalCluster:
         self, configs: list[NodeConfig], all_configs: list[NodeConfig], seeds: list[str], deadline: float
     ) -> None:
         bootstrapped = self._registry.state.bootstrapped
-        processes: dict[str, subprocess.Popen[bytes]] = {}
+        processes: dict[str, NodeProcess] = {}
         for config in configs:
             launch = start_config(
                 config, all_configs, bootstrapped=bootstrapped, detached=self._detach, seed_addresses=seeds
             )
-            process = processes[config.name] = spawn_node(launch, detached=self._detach)
+            network = self.network
+            wrap = None if network is None else functools.partial(network.command, config.name)
+            process = processes[config.name] = spawn_node(launch, detached=self._detach, wrap=wrap)
             self._registry.set_process(config.name, process)
             self._registry.update(config.name, pid=process.pid)
             if not self._detach:

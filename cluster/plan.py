@@ -19,9 +19,14 @@ from cluster.state import ClusterFile, ClusterHome
 from node.config import DEFAULT_ROLES, NodeConfig, PortRange
 
 __all__ = [
+    "ALL_MASTER_ELIGIBLE_UP_TO",
+    "DATA_ROLES",
+    "DEDICATED_MASTERS",
     "LAUNCHER_OWNED_FIELDS",
+    "MASTER_ROLES",
     "PORT_RANGE_WIDTH",
     "added_node_config",
+    "default_masters",
     "initial_master_nodes",
     "new_node_configs",
     "next_node_name",
@@ -72,10 +77,27 @@ def port_range(base: int, index: int) -> PortRange:
 
 
 def seed_hosts(configs: Sequence[NodeConfig], name: str) -> tuple[str, ...]:
-    """The preferred transport addresses of every node but `name` (empty for ephemeral ports, seeded later)."""
+    """The preferred transport addresses of every master-eligible node but `name` (empty for ephemeral ports,
+    seeded later): ES's advice for `discovery.seed_hosts`, as only master-eligible nodes lead to a master."""
     return tuple(
-        f"{c.host}:{c.transport_port.first}" for c in configs if c.name != name and c.transport_port.first != 0
+        f"{c.host}:{c.transport_port.first}"
+        for c in configs
+        if c.name != name and c.transport_port.first != 0 and c.is_master_eligible
     )
+
+
+# Up to this many nodes, every node is master-eligible (ES's default roles); beyond, `up` starts this many dedicated
+# master-eligible nodes and data nodes, as ES recommends for larger clusters: every master-eligible node probes
+# every other during discovery and votes on every publication.
+ALL_MASTER_ELIGIBLE_UP_TO = 10
+DEDICATED_MASTERS = 3
+MASTER_ROLES: tuple[str, ...] = ("master",)
+DATA_ROLES: tuple[str, ...] = ("data", "ingest")
+
+
+def default_masters(count: int) -> int:
+    """How many master-eligible nodes a new cluster of `count` nodes gets when `--masters` is not given."""
+    return count if count <= ALL_MASTER_ELIGIBLE_UP_TO else DEDICATED_MASTERS
 
 
 def initial_master_nodes(configs: Sequence[NodeConfig]) -> tuple[str, ...]:
@@ -96,22 +118,29 @@ def new_node_configs(
     host: str = "127.0.0.1",
     node_defaults: Mapping[str, Any] | None = None,
     node_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    masters: int | None = None,
 ) -> tuple[NodeConfig, ...]:
     """The stored configs of a new cluster: names, data directories under the home, port ranges, settings.
 
     Args:
         host: the address every node binds (`--host`).
+        masters: how many nodes, the first ones, are master-eligible; when fewer than all, they are dedicated
+            (`master` only) and the others are data nodes (`data`, `ingest`). Default: `default_masters(count)`.
         node_defaults: `NodeConfig` fields applied to every node (e.g. short failure-detection intervals).
         node_overrides: per node name, `NodeConfig` fields applied after the defaults (e.g. `{"node-3":
             {"roles": ("data",)}}`).
     """
     names = node_names(count)
+    masters = default_masters(count) if masters is None else masters
+    if not 1 <= masters <= count:
+        raise ValueError(f"--masters must be between 1 and the number of nodes ({count}), got {masters}")
     unknown_names = sorted(set(node_overrides or {}) - set(names))
     if unknown_names:
         raise ValueError(f"node_overrides names unknown node [{unknown_names[0]}]; nodes are {', '.join(names)}")
     configs = []
     for index, name in enumerate(names):
-        settings = {**(node_defaults or {}), **(node_overrides or {}).get(name, {})}
+        roles = {} if masters == count else {"roles": MASTER_ROLES if index < masters else DATA_ROLES}
+        settings = {**roles, **(node_defaults or {}), **(node_overrides or {}).get(name, {})}
         _check_settings(settings)
         base = NodeConfig(
             name=name,

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import node.config
 from cluster.errors import NodeStartError
-from cluster.state import node_process_alive
+from cluster.spawner import NodeProcess, shared_spawner, spawner_enabled
+from cluster.state import PID_FILE, node_process_alive
 from node.config import NodeConfig
+from node.settings import without_setting_variables
 
 __all__ = [
     "LOG_TAIL_LINES",
@@ -93,12 +95,15 @@ def parse_ready_line(line: bytes) -> ReadyLine | None:
         return None
 
 
-def child_environment() -> dict[str, str]:
+def child_environment(*, settings: bool = False) -> dict[str, str]:
     """The environment of a node process: the launcher's, plus quiet gRPC and an import path pinned to this code.
 
     `PYTHONSAFEPATH` keeps `python -m node` from importing a `node` package out of the working directory first.
+    Variables a node would read as settings (`cluster.name=...`, `ES_SETTING_...`) are left out: a launched node is
+    configured by the launcher's flags, and in ES's order such a variable would win over them. With `settings`
+    they stay (`simcluster node run` is the user's own node, configured by them).
     """
-    env = dict(os.environ)
+    env = dict(os.environ) if settings else without_setting_variables(os.environ)
     env["GRPC_VERBOSITY"] = "ERROR"
     env["PYTHONSAFEPATH"] = "1"
     if _NEEDS_PYTHONPATH:
@@ -106,17 +111,31 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def spawn_node(config: NodeConfig, *, detached: bool) -> subprocess.Popen[bytes]:
+def spawn_node(
+    config: NodeConfig, *, detached: bool, wrap: Callable[[list[str]], list[str]] | None = None
+) -> NodeProcess:
     """Starts one node; stderr is appended to its log file so a crash before logging is set up is still seen.
 
     A foreground node gets a stdin pipe the launcher holds open (the node watches it and exits on EOF: fate
-    sharing with the launcher, even when the launcher is SIGKILLed); a detached one gets /dev/null.
+    sharing with the launcher, even when the launcher is SIGKILLed); a detached one gets /dev/null. The node is
+    forked by the preloaded spawner (`cluster.spawner`) where the system allows it, else started with fork+exec;
+    either way it leads a session of its own. `wrap` turns the node's command into the one to run (a `--hosts`
+    node runs it in its network namespace; such a node is always started with fork+exec).
     """
     config.log_path.parent.mkdir(parents=True, exist_ok=True)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     with open(config.log_path, "ab") as stderr:
+        if wrap is None and spawner_enabled():
+            spawner = shared_spawner(child_environment(), sys.executable)
+            try:
+                return spawner.spawn(
+                    config.to_argv(), stdin_pipe=not detached, stderr=stderr, pid_file=config.data_dir / PID_FILE
+                )
+            except OSError as e:
+                raise NodeStartError(f"{config.name} could not be started: {e}", {}) from None
+        command = [sys.executable, "-m", "node", *config.to_argv()]
         return subprocess.Popen(
-            [sys.executable, "-m", "node", *config.to_argv()],
+            command if wrap is None else wrap(command),
             stdin=subprocess.DEVNULL if detached else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -126,7 +145,7 @@ def spawn_node(config: NodeConfig, *, detached: bool) -> subprocess.Popen[bytes]
 
 
 def read_ready_lines(
-    processes: Mapping[str, subprocess.Popen[bytes]],
+    processes: Mapping[str, NodeProcess],
     log_files: Mapping[str, Path],
     deadline: float,
     on_ready: Callable[[str], None] | None = None,
@@ -175,7 +194,7 @@ def read_ready_lines(
     return ready
 
 
-def _wait_briefly(proc: subprocess.Popen[bytes]) -> int | None:
+def _wait_briefly(proc: NodeProcess) -> int | None:
     try:
         return proc.wait(timeout=2.0)
     except subprocess.TimeoutExpired:
@@ -203,7 +222,7 @@ def _terminate(pid: int) -> None:
     signal_group(pid, signal.SIGCONT)
 
 
-def stop_processes(processes: Mapping[str, subprocess.Popen[bytes]], grace: float) -> dict[str, StopOutcome]:
+def stop_processes(processes: Mapping[str, NodeProcess], grace: float) -> dict[str, StopOutcome]:
     """Stops nodes this launcher started, all at once: close stdins, SIGTERM the groups, wait, SIGKILL, reap.
 
     Every node gets the same `grace` deadline, so stopping N nodes takes at most one grace period, not N.

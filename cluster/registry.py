@@ -16,10 +16,10 @@ Only the registry mutates members and cluster.json; the launcher asks it to.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Iterable
 
 from cluster.errors import ClusterError
+from cluster.spawner import NodeProcess
 from cluster.state import ClusterFile, ClusterHome, NodeRecord, node_process_alive
 
 __all__ = ["Member", "NodeRegistry"]
@@ -30,7 +30,7 @@ class Member:
     """One node of the cluster: its record, and its process when this launcher started it."""
 
     record: NodeRecord
-    process: subprocess.Popen[bytes] | None = None
+    process: NodeProcess | None = None
 
     @property
     def name(self) -> str:
@@ -87,7 +87,7 @@ class NodeRegistry:
         self._dirty.add(name)
         return member.record
 
-    def set_process(self, name: str, process: subprocess.Popen[bytes] | None) -> None:
+    def set_process(self, name: str, process: NodeProcess | None) -> None:
         self._members[name].process = process
 
     def add(self, record: NodeRecord) -> Member:

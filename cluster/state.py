@@ -8,6 +8,7 @@ on, in the manner of ccm's `~/.ccm/<cluster>/cluster.conf`:
 <home>/.cluster.lock             held while a launcher reads, merges and writes cluster.json
 <home>/nodes/<name>/             the node's data directory (node id, coordination state, task results)
 <home>/nodes/<name>/logs/node.log
+<home>/nodes/<name>/node.pid     the pid of a node the spawner forked (`cluster.spawner`)
 <home>/certs/                    the cluster CA and the transport and HTTP certificates (`cluster.credentials`)
 <home>/elastic-password          the `elastic` user's password, with `--security` (0600)
 ```
@@ -41,6 +42,7 @@ from node.config import NodeConfig, PortRange, parse_port_range
 
 __all__ = [
     "DEFAULT_HOME",
+    "PID_FILE",
     "ClusterFile",
     "ClusterHome",
     "ClusterStatus",
@@ -57,6 +59,9 @@ __all__ = [
 ]
 
 DEFAULT_HOME = Path(".simcluster")
+# Written in a node's data directory by the spawner that forked it (`cluster.spawner`): such a node's command line
+# is the spawner's, so this file is what ties its pid to the data directory.
+PID_FILE = "node.pid"
 FORMAT_VERSION = 1
 _CMDLINE_SETTLE_S = 0.5
 
@@ -419,6 +424,11 @@ def is_node_process(pid: int, data_dir: Path) -> bool:
     if argv is None:
         return _process_state_by_signal(pid) is not ProcessState.GONE
     args = [arg.decode(errors="replace") for arg in argv.split(b"\0")]
+    if "node.spawner" in args:  # forked by the spawner, so its command line is the spawner's: ask its pid file
+        try:
+            return (data_dir / PID_FILE).read_text().strip() == str(pid)
+        except OSError:
+            return False
     return "node" in args and any(
         args[i] == "--data-dir" and Path(args[i + 1]) == data_dir for i in range(len(args) - 1)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,148 +11,158 @@ from typing import Any, TypeVar
 
 import click
 
-from node.config import (
-    DEFAULT_VERSION,
-    NodeConfig,
-    parse_byte_size,
-    parse_duration_ms,
-    parse_port_range,
-    parse_seed_hosts,
-)
+from node.config import DEFAULT_VERSION, parse_duration_ms
+from node.errors import IllegalArgumentError
+from node.settings import node_config
 
 __all__ = ["main"]
 
-T = TypeVar("T")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+# Flags that are another spelling of an ES setting (`--cluster-name x` is `-E cluster.name=x`).
+_SETTING_FLAGS: dict[str, tuple[str, ...]] = {
+    "name": ("node.name",),
+    "data_dir": ("path.data",),
+    "cluster_name": ("cluster.name",),
+    "host": ("network.host",),
+    "publish_host": ("network.publish_host",),
+    "http_port": ("http.port",),
+    "transport_port": ("transport.port",),
+    "seed_hosts": ("discovery.seed_hosts",),
+    "initial_master_nodes": ("cluster.initial_master_nodes",),
+    "roles": ("node.roles",),
+    "fd_interval": ("cluster.fault_detection.leader_check.interval", "cluster.fault_detection.follower_check.interval"),
+    "fd_timeout": ("cluster.fault_detection.leader_check.timeout", "cluster.fault_detection.follower_check.timeout"),
+    "fd_retries": (
+        "cluster.fault_detection.leader_check.retry_count",
+        "cluster.fault_detection.follower_check.retry_count",
+    ),
+    "publish_timeout": ("cluster.publish.timeout",),
+    "transport_ssl_key": ("xpack.security.transport.ssl.key",),
+    "transport_ssl_certificate": ("xpack.security.transport.ssl.certificate",),
+    "transport_ssl_certificate_authorities": ("xpack.security.transport.ssl.certificate_authorities",),
+    "http_ssl_key": ("xpack.security.http.ssl.key",),
+    "http_ssl_certificate": ("xpack.security.http.ssl.certificate",),
+    "http_max_content_length": ("http.max_content_length",),
+    "http_read_timeout": ("http.read_timeout",),
+    "inflight_requests_limit": ("network.breaker.inflight_requests.limit",),
+}
 
-def _convert(parse: Callable[[str], T], value: str, param: click.Parameter | None, ctx: click.Context | None) -> T:
-    try:
-        return parse(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+def _setting_option(flag: str, help_text: str) -> Callable[[_F], _F]:
+    return click.option(flag, default=None, help=help_text)
 
 
-def _path_option(flag: str, setting: str, help_text: str) -> Callable[[_F], _F]:
-    """A file flag that can also come from the environment under its ES setting name, as ES's Docker image reads
-    `xpack.security.*` settings (and `ELASTIC_PASSWORD_FILE`) from environment variables."""
-    return click.option(
-        flag, type=click.Path(path_type=Path, dir_okay=False), default=None, envvar=setting, show_envvar=True,
-        help=help_text,
-    )  # fmt: skip
+def _command_line(flags: dict[str, Any], attrs: tuple[str, ...], e_settings: tuple[str, ...]) -> dict[str, str]:
+    """The command-line settings: `-E name=value` and the flags, by ES name; one setting twice is an error."""
+    settings: dict[str, str] = {}
+
+    def put(key: str, value: str, how: str) -> None:
+        if key in settings:
+            raise IllegalArgumentError(f"setting [{key}] set twice via command line {how}")
+        settings[key] = value
+
+    for item in e_settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise IllegalArgumentError(f"setting [{item}] must be in the form key=value")
+        if not value:
+            raise IllegalArgumentError(f"setting [{key}] must not be empty")
+        put(key, value, "-E")
+    for flag, keys in _SETTING_FLAGS.items():
+        if flags.get(flag) is not None:
+            for key in keys:
+                put(key, str(flags[flag]), f"-E and --{flag.replace('_', '-')}")
+    for item in attrs:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise IllegalArgumentError(f"expected key=value for --attr, got [{item}]")
+        put(f"node.attr.{key}", value, "-E and --attr")
+    return settings
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--name", required=True, help="Node name, unique in the cluster.")
-@click.option("--data-dir", required=True, type=click.Path(path_type=Path), help="Node id, state and results.")
-@click.option("--cluster-name", default="simcluster", show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address both servers bind.")
-@click.option("--http-port", default="9200-9299", show_default=True, help="Port or range; 0 for ephemeral.")
-@click.option("--transport-port", default="9300-9399", show_default=True, help="Port or range; 0 for ephemeral.")
-@click.option("--seed-hosts", default="", help="Comma-separated host:port (or host:first-last) to discover.")
-@click.option("--initial-master-nodes", default="", help="Comma-separated names that bootstrap a new cluster.")
-@click.option("--roles", default="data,ingest,master", show_default=True, help="Comma-separated; empty: none.")
-@click.option("--attr", "attrs", multiple=True, help="Node attribute key=value (repeatable).")
+@click.option("-E", "e_settings", multiple=True, metavar="SETTING=VALUE", help="An ES setting (repeatable).")
+@_setting_option("--name", "node.name; default: the host name.")
+@_setting_option("--data-dir", "path.data: node id, state and results; default: ./data.")
+@_setting_option("--cluster-name", "cluster.name; default: simcluster.")
+@_setting_option("--host", "network.host: the address both servers bind; default: 127.0.0.1.")
+@_setting_option("--publish-host", "network.publish_host: the address told to others; default: the bind address.")
+@_setting_option("--http-port", "http.port: port or range, 0 for ephemeral; default: 9200-9299.")
+@_setting_option("--transport-port", "transport.port: port or range, 0 for ephemeral; default: 9300-9399.")
+@_setting_option("--seed-hosts", "discovery.seed_hosts: comma-separated host[:port] (port may be a range).")
+@_setting_option("--initial-master-nodes", "cluster.initial_master_nodes: names that bootstrap a new cluster.")
+@_setting_option("--roles", "node.roles, comma-separated; empty: none; default: data,ingest,master.")
+@click.option("--attr", "attrs", multiple=True, help="node.attr.KEY: a node attribute key=value (repeatable).")
 @click.option("--log-file", type=click.Path(path_type=Path), default=None, help="Default: DATA_DIR/logs/node.log")
 @click.option("--watch-stdin/--no-watch-stdin", default=False, help="Exit when standard input closes.")
 @click.option("--es-version", default=DEFAULT_VERSION, show_default=True, help="Version reported by GET /.")
-@click.option("--fd-interval", default="1s", show_default=True, help="Leader/follower check interval.")
-@click.option("--fd-timeout", default="1s", show_default=True, help="Leader/follower check timeout.")
-@click.option("--fd-retries", default=3, show_default=True, type=int, help="Failed checks before a node is out.")
+@_setting_option("--fd-interval", "Leader/follower check interval (cluster.fault_detection.*); default: 1s.")
+@_setting_option("--fd-timeout", "Leader/follower check timeout; default: 1s.")
+@_setting_option("--fd-retries", "Failed checks before a node is out; default: 3.")
 @click.option("--election-delay", default="100ms", show_default=True, help="Upper bound of the election jitter.")
-@click.option("--publish-timeout", default="30s", show_default=True, help="Cluster-state publication timeout.")
-@_path_option("--transport-ssl-key", "xpack.security.transport.ssl.key", "PEM key of the transport's mutual TLS.")
-@_path_option("--transport-ssl-certificate", "xpack.security.transport.ssl.certificate", "PEM certificate of that key.")
-@_path_option(
+@_setting_option("--publish-timeout", "cluster.publish.timeout; default: 30s.")
+@_setting_option("--transport-ssl-key", "xpack.security.transport.ssl.key: PEM key of the transport's mutual TLS.")
+@_setting_option("--transport-ssl-certificate", "xpack.security.transport.ssl.certificate: PEM certificate.")
+@_setting_option(
     "--transport-ssl-certificate-authorities",
-    "xpack.security.transport.ssl.certificate_authorities",
-    "PEM CA certificate that peers' transport certificates must chain to.",
+    "xpack.security.transport.ssl.certificate_authorities: PEM CA that peers' certificates must chain to.",
 )
-@_path_option("--http-ssl-key", "xpack.security.http.ssl.key", "PEM key for HTTPS on the REST API.")
-@_path_option("--http-ssl-certificate", "xpack.security.http.ssl.certificate", "PEM certificate for HTTPS.")
-@_path_option(
-    "--elastic-password-file", "ELASTIC_PASSWORD_FILE", "File holding the elastic user's password: require auth."
-)
+@_setting_option("--http-ssl-key", "xpack.security.http.ssl.key: PEM key for HTTPS on the REST API.")
+@_setting_option("--http-ssl-certificate", "xpack.security.http.ssl.certificate: PEM certificate for HTTPS.")
+@click.option(
+    "--elastic-password-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="File holding the elastic user's password (ELASTIC_PASSWORD_FILE): require auth.",
+)  # fmt: skip
 @click.option(
     "--node-request-timeout",
     default="5s",
     show_default=True,
     help="How long a fan-out waits for each node when the request sets no timeout; -1: until fault detection.",
 )
-@click.option("--http-max-content-length", default="100mb", show_default=True, help="Larger bodies get 413.")
-@click.option("--http-read-timeout", default="30s", show_default=True, help="Close connections silent this long.")
-@click.option("--inflight-requests-limit", default="256mb", show_default=True, help="Request bytes breaker limit.")
+@_setting_option("--http-max-content-length", "http.max_content_length: larger bodies get 413; default: 100mb.")
+@_setting_option("--http-read-timeout", "http.read_timeout: close connections silent this long; default: 30s.")
+@_setting_option("--inflight-requests-limit", "network.breaker.inflight_requests.limit; default: 256mb.")
 def main(
-    name: str,
-    data_dir: Path,
-    cluster_name: str,
-    host: str,
-    http_port: str,
-    transport_port: str,
-    seed_hosts: str,
-    initial_master_nodes: str,
-    roles: str,
+    e_settings: tuple[str, ...],
     attrs: tuple[str, ...],
     log_file: Path | None,
     watch_stdin: bool,
     es_version: str,
-    fd_interval: str,
-    fd_timeout: str,
-    fd_retries: int,
     election_delay: str,
-    publish_timeout: str,
-    transport_ssl_key: Path | None,
-    transport_ssl_certificate: Path | None,
-    transport_ssl_certificate_authorities: Path | None,
-    http_ssl_key: Path | None,
-    http_ssl_certificate: Path | None,
     elastic_password_file: Path | None,
     node_request_timeout: str,
-    http_max_content_length: str,
-    http_read_timeout: str,
-    inflight_requests_limit: str,
+    **flags: Any,
 ) -> None:
-    """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop."""
-    attributes = []
-    for item in attrs:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected key=value, got [{item}]", param_hint="--attr")
-        attributes.append((key, value))
+    """Run one simcluster node: a gRPC transport server and an Elasticsearch-like REST server on one event loop.
+
+    Settings come from the environment (`cluster.name=x`, `ES_SETTING_CLUSTER_NAME=x`, as ES's Docker image reads
+    them), then the command line (`-E cluster.name=x` or the flags), then `simcluster.yml` in $SIMCLUSTER_PATH_CONF
+    or the data directory, then the defaults.
+    """
     try:
-        config = NodeConfig(
-            name=name,
-            data_dir=data_dir,
-            cluster_name=cluster_name,
-            host=host,
-            http_port=_convert(parse_port_range, http_port, None, None),
-            transport_port=_convert(parse_port_range, transport_port, None, None),
-            seed_hosts=_convert(parse_seed_hosts, seed_hosts, None, None),
-            initial_master_nodes=tuple(n.strip() for n in initial_master_nodes.split(",") if n.strip()),
-            roles=tuple(r.strip() for r in roles.split(",") if r.strip()),
-            attributes=tuple(attributes),
-            log_file=log_file,
-            watch_stdin=watch_stdin,
-            es_version=es_version,
-            fd_interval_ms=_convert(parse_duration_ms, fd_interval, None, None),
-            fd_timeout_ms=_convert(parse_duration_ms, fd_timeout, None, None),
-            fd_retries=fd_retries,
-            election_delay_ms=_convert(parse_duration_ms, election_delay, None, None),
-            publish_timeout_ms=_convert(parse_duration_ms, publish_timeout, None, None),
-            transport_ssl_key=transport_ssl_key,
-            transport_ssl_certificate=transport_ssl_certificate,
-            transport_ssl_certificate_authorities=transport_ssl_certificate_authorities,
-            http_ssl_key=http_ssl_key,
-            http_ssl_certificate=http_ssl_certificate,
-            elastic_password_file=elastic_password_file,
-            node_request_timeout_ms=_convert(parse_duration_ms, node_request_timeout, None, None),
-            http_max_content_length=_convert(parse_byte_size, http_max_content_length, None, None),
-            http_read_timeout_ms=_convert(parse_duration_ms, http_read_timeout, None, None),
-            inflight_requests_limit=_convert(parse_byte_size, inflight_requests_limit, None, None),
-        )
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
+        fields: dict[str, Any] = {
+            "watch_stdin": watch_stdin,
+            "es_version": es_version,
+            "election_delay_ms": _duration("--election-delay", election_delay),
+            "node_request_timeout_ms": _duration("--node-request-timeout", node_request_timeout),
+        }
+        if log_file is not None:
+            fields["log_file"] = log_file
+        if elastic_password_file is not None:
+            fields["elastic_password_file"] = elastic_password_file
+        config = node_config(_command_line(flags, attrs, e_settings), os.environ, fields=fields)
+    except IllegalArgumentError as e:
+        click.echo(f"error: {e.es_type}: {e.reason}", err=True)
+        sys.exit(1)
 
     from node.server import run_node  # deferred: `--help` should not pay for importing grpc and aiohttp
 
     sys.exit(asyncio.run(run_node(config)))
+
+
+def _duration(flag: str, text: str) -> int:
+    try:
+        return parse_duration_ms(text)
+    except ValueError as e:
+        raise IllegalArgumentError(f"Failed to parse value [{text}] for [{flag}]: {e}") from None

@@ -1,7 +1,7 @@
 """Configuration of one node process.
 
-`NodeConfig` is built once from command-line flags (`node.cli`) and passed explicitly to every component that needs
-a slice of it. The launcher (`cluster.launcher`) builds the same dataclass and turns it back into flags with
+`NodeConfig` is built once from the node's settings (`node.settings`: environment, command line, `simcluster.yml`)
+and passed explicitly to every component that needs a slice of it. The launcher (`cluster.launcher`) builds the same dataclass and turns it back into flags with
 `to_argv`, so the two can never drift apart. Failure-detection intervals, timeouts and HTTP limits are ordinary
 fields so tests can shrink them.
 """
@@ -135,6 +135,9 @@ class NodeConfig:
         http_port / transport_port: a port or a range; the first free port of the range is bound.
         seed_hosts: transport addresses probed to discover the cluster.
         initial_master_nodes: names of the master-eligible nodes that bootstrap a brand-new cluster.
+        host: the address both servers bind (ES `network.host`).
+        publish_host: the address other nodes and clients are told (ES `network.publish_host`); by default the
+            bind address, or this machine's own address when that is a wildcard (`node.settings.publish_host`).
         roles: sorted role names; empty for a coordinating-only node.
         attributes: custom node attributes (`zone=a`).
         watch_stdin: shut down when standard input reaches EOF, so nodes die with a foreground launcher.
@@ -163,6 +166,7 @@ class NodeConfig:
     data_dir: Path
     cluster_name: str = "simcluster"
     host: str = "127.0.0.1"
+    publish_host: str | None = None
     http_port: PortRange = PortRange(9200, 9299)
     transport_port: PortRange = PortRange(9300, 9399)
     seed_hosts: tuple[str, ...] = ()
@@ -262,6 +266,8 @@ class NodeConfig:
             argv += ["--attr", f"{key}={value}"]
         if self.log_file is not None:
             argv += ["--log-file", str(self.log_file)]
+        if self.publish_host is not None:
+            argv += ["--publish-host", self.publish_host]
         for flag, path in (
             ("--transport-ssl-key", self.transport_ssl_key),
             ("--transport-ssl-certificate", self.transport_ssl_certificate),

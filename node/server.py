@@ -37,6 +37,7 @@ from node.indices.search_service import SearchService
 from node.indices.shard_state import ShardStateAction
 from node.logs import setup_logging
 from node.monitor.service import MonitorService
+from node.settings import publish_host
 from node.storage.store import NodeStore, new_node_id
 from node.tasks.cancellation import TaskCancellationService
 from node.tasks.manager import TaskManager
@@ -70,13 +71,14 @@ class Node:
         bound = BoundTransport.bind(config.host, config.transport_port.ports(), TransportTls.load(config))
         self._http_socket = _bind_http(config.host, config.http_port.ports())
         self._http_ssl = http_ssl_context(config)
+        published = publish_host(config)  # a wildcard bind address is no address to give to others
         self.local_node = DiscoveryNode(
             id=self.store.node_id(),
             name=config.name,
             ephemeral_id=new_node_id(),
-            host=config.host,
-            transport_address=bound.address,
-            http_address=f"{config.host}:{self._http_socket.getsockname()[1]}",
+            host=published,
+            transport_address=f"{published}:{bound.port}",
+            http_address=f"{published}:{self._http_socket.getsockname()[1]}",
             roles=config.roles,
             attributes=dict(config.attributes),
             version=config.es_version,

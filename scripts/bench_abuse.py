@@ -6,7 +6,7 @@ Each phase sends its bad input to the nodes of a fresh cluster on default settin
 `http.read_timeout`, so the slow-client phase is short) and reports:
 
 - the statuses the clients saw;
-- the worst event-loop stall of any node during the phase (`GET /_sim/loop_lag`: `max_lag_ms` is how late a 10 ms
+- the worst event-loop stall of any node during the phase (`GET /_sim/loop_lag`: `max_lag_ms` is how late a 100 ms
   timer ran, `max_busy_ms` the CPU time the loop's thread spent between two ticks, i.e. the node's own work; on a
   busy machine the first also counts time the process was not scheduled);
 - the resident memory of the nodes before and after, and its peak during the phase (`VmRSS`, `VmHWM`);

@@ -8,6 +8,8 @@ set -euo pipefail
 PACKAGES=(
     "/usr/bin/chromium chromium"  # tests/e2e/test_ui_browser.py: the live view in a real headless browser
     "prometheus-elasticsearch-exporter prometheus-elasticsearch-exporter"  # tests/e2e/test_prometheus_exporter.py
+    "ip iproute2"  # tests/e2e/test_hosts.py: `simcluster up --hosts`, a network namespace per node
+    "nft nftables"  # tests/e2e/test_hosts.py: kernel-level faults
 )
 
 missing=()

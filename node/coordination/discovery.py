@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -34,13 +36,27 @@ __all__ = ["PeerFinder", "probe_interval_seconds"]
 log = logging.getLogger(__name__)
 
 
-def probe_interval_seconds(config: NodeConfig) -> float:
-    """A quarter of the fault-detection interval, between 50 ms and 200 ms.
+_RESOLVE_TIMEOUT_S = 5.0  # ES `discovery.seed_resolver.timeout`
 
-    ES probes every second (`discovery.find_peers_interval`); simcluster ties discovery to the failure-detection
-    speed so that shrinking the fd settings in tests shrinks the time to form a cluster with them.
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def probe_interval_seconds(config: NodeConfig) -> float:
+    """A quarter of the fault-detection interval, between 50 ms and 200 ms, for a master-eligible node; ES's own
+    second (`discovery.find_peers_interval`) for any other.
+
+    simcluster ties a master-eligible node's discovery to the failure-detection speed so that shrinking the fd
+    settings in tests shrinks the time to elect a master. A node that cannot be master only waits to hear of one,
+    and a hundred of them probing the few master-eligible nodes five times a second would keep those busy.
     """
-    return min(0.2, max(0.05, config.fd_interval_ms / 4000))
+    fast = min(0.2, max(0.05, config.fd_interval_ms / 4000))
+    return fast if config.is_master_eligible else max(fast, min(1.0, config.fd_interval_ms / 1000))
 
 
 class PeerFinder:
@@ -72,6 +88,7 @@ class PeerFinder:
         self._leader = leader
         self._current_term = current_term
         self._addresses: set[str] = {a for a in config.seed_hosts if a != local_node.transport_address}
+        self._own_addresses: set[str] = {local_node.transport_address}  # resolved names that turned out to be us
         self._found: dict[str, DiscoveryNode] = {}  # transport address → handshaken node
         self._rejected: set[str] = set()  # addresses of another cluster, warned about once
         self._active = False
@@ -94,9 +111,11 @@ class PeerFinder:
             await asyncio.gather(task, return_exceptions=True)
 
     def activate(self, last_known_nodes: Iterable[DiscoveryNode]) -> None:
-        """Starts probing, also the nodes of the last known cluster state (ES: "from last-known cluster state")."""
+        """Starts probing, also the master-eligible nodes of the last known cluster state (ES: "from last-known
+        cluster state")."""
         for node in last_known_nodes:
-            self._learn(node.transport_address)
+            if node.is_master_eligible:
+                self._learn(node.transport_address)
         self._active = True
         self._wake.set()
 
@@ -110,7 +129,7 @@ class PeerFinder:
         return self._active
 
     def found_peers(self) -> list[DiscoveryNode]:
-        """The handshaken peers, master-eligible or not (ES keeps only master-eligible ones; callers filter)."""
+        """The handshaken master-eligible peers (ES `PeerFinder#getFoundPeers`)."""
         return list(self._found.values())
 
     @property
@@ -118,6 +137,10 @@ class PeerFinder:
         return self._config.seed_hosts
 
     # ---- probing ---------------------------------------------------------------------------------------------
+
+    def _learn_if_master_eligible(self, sender: pb.DiscoveryNode) -> None:
+        if "master" in sender.roles:
+            self._learn(sender.transport_address)
 
     def _learn(self, address: str) -> None:
         if address and address != self._local.transport_address:
@@ -140,14 +163,44 @@ class PeerFinder:
             except Exception:  # a bug must not end discovery for good
                 log.exception("[%s] discovery round failed", self._local.name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
+                # Inactive (following or leading), it sleeps until activated: no wake-ups on an idle cluster.
+                await asyncio.wait_for(self._wake.wait(), interval if self._active else None)
 
     async def _probe_round(self) -> bool:
-        results = await asyncio.gather(*(self._probe(a) for a in sorted(self._addresses)), return_exceptions=True)
+        addresses = await self._resolve(sorted(self._addresses))
+        results = await asyncio.gather(*(self._probe(a) for a in addresses), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, ElasticsearchError):
                 log.error("[%s] unexpected discovery failure", self._local.name, exc_info=result)
         return any(r is True for r in results)
+
+    async def _resolve(self, addresses: list[str]) -> list[str]:
+        """Host names resolved to every address they have, each round (ES `SeedHostsResolver`): a Kubernetes
+        headless service names one address per pod, and pods come and go. A name that does not resolve in time is
+        skipped this round."""
+        resolved: list[str] = []
+        names: list[tuple[str, str]] = []
+        for address in addresses:
+            host, _, port = address.rpartition(":")
+            if _is_ip_literal(host):
+                resolved.append(address)
+            else:
+                names.append((host, port))
+        loop = asyncio.get_running_loop()
+
+        async def lookup(host: str, port: str) -> list[str]:
+            try:
+                infos = await asyncio.wait_for(
+                    loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), _RESOLVE_TIMEOUT_S
+                )
+            except (OSError, TimeoutError) as e:
+                log.debug("[%s] failed to resolve seed host [%s]: %s", self._local.name, host, e)
+                return []
+            return [f"[{i[4][0]}]:{port}" if i[0] == socket.AF_INET6 else f"{i[4][0]}:{port}" for i in infos]
+
+        for found in await asyncio.gather(*(lookup(h, p) for h, p in names)):
+            resolved.extend(found)
+        return [a for a in dict.fromkeys(resolved) if a not in self._own_addresses]
 
     async def _probe(self, address: str) -> bool:
         """Handshakes `address` if needed, then exchanges peers; returns whether it reported a master."""
@@ -195,8 +248,19 @@ class PeerFinder:
         node = DiscoveryNode.from_proto(response.node)
         if node.id == self._local.id:  # our own address under another spelling
             self._addresses.discard(address)
+            self._own_addresses.add(address)
             return None
         self._rejected.discard(address)
+        if not node.is_master_eligible:
+            # ES "Ignoring non-master-eligible node": only master-eligible nodes lead the way to a master. A
+            # seed address is tried again next round (it may be a master after a restart); a learnt one is dropped,
+            # so a large cluster's data nodes do not probe each other.
+            if address not in self._config.seed_hosts:
+                self._addresses.discard(address)
+            log.debug(
+                "[%s] ignoring non-master-eligible node %s at [%s]", self._local.name, describe_node(node), address
+            )
+            return None
         self._found[address] = node
         log.debug("[%s] discovered peer %s at [%s]", self._local.name, describe_node(node), address)
         return node
@@ -206,12 +270,13 @@ class PeerFinder:
     async def _handle_handshake(self, task: Task, request: pb.HandshakeRequest) -> pb.HandshakeResponse:
         if request.cluster_name != self._config.cluster_name:
             raise IllegalStateError(f"handshake failed, mismatched cluster name [{request.cluster_name}]")
-        # A node that contacts us is a peer too: a node with no seed hosts still finds the nodes seeded to it.
-        self._learn(request.sender.transport_address)
+        # A master-eligible node that contacts us is a peer too: a node with no seed hosts still finds the nodes
+        # seeded to it.
+        self._learn_if_master_eligible(request.sender)
         return pb.HandshakeResponse(cluster_name=self._config.cluster_name, node=self._local.to_proto())
 
     async def _handle_peers(self, task: Task, request: pb.PeersRequest) -> pb.PeersResponse:
-        self._learn(request.sender.transport_address)
+        self._learn_if_master_eligible(request.sender)
         for peer in request.known_peers:
             self._learn(peer)
         term = self._current_term()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -116,8 +117,13 @@ class LeaderChecker:
     async def _run(self, leader: DiscoveryNode) -> None:
         outcome = CheckOutcome(self._config.fd_retries)
         request = pb.LeaderCheckRequest(sender_id=self._local.id)
+        interval = self._config.fd_interval_ms / 1000
+        # The followers of one publication start checking at the same moment; a random first wait spreads their
+        # checks over the interval, so a master of a hundred followers sees a steady trickle, not a burst a second.
+        wait = random.uniform(0, interval)
         while self._leader is leader:
-            await asyncio.sleep(self._config.fd_interval_ms / 1000)
+            await asyncio.sleep(wait)
+            wait = interval
             if self._leader is not leader:
                 return
             try:

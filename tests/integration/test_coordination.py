@@ -145,6 +145,18 @@ async def test_a_node_without_initial_master_nodes_joins_through_one_seed(coordi
         assert fourth.state.voting_config == frozenset(n.local_node.id for n in nodes)
 
 
+async def test_a_seed_host_name_is_resolved_to_its_addresses(coordination_cluster: ClusterFactory) -> None:
+    # A Kubernetes headless service is one name for every pod: discovery resolves names each round (ES
+    # `SeedHostsResolver`) and probes every address, its own skipped.
+    async with coordination_cluster() as cluster:
+        nodes = await cluster.start(["node-1", "node-2", "node-3"])
+        master = await cluster.wait_for_stable_master(nodes)
+        port = master.address.rpartition(":")[2]
+        [fourth] = await cluster.start(["node-4"], seed_hosts=[f"localhost:{port}"], initial_master_nodes=())
+        await cluster.wait_for_stable_master([*nodes, fourth])
+        assert fourth.state.cluster_uuid == master.state.cluster_uuid
+
+
 async def test_a_node_with_no_seeds_is_found_by_the_nodes_seeded_to_it(coordination_cluster: ClusterFactory) -> None:
     async with coordination_cluster() as cluster:
         [hub] = await cluster.start(["node-1"], seed_hosts=(), initial_master_nodes=["node-1", "node-2"])

@@ -387,3 +387,21 @@ def test_cli_status_of_a_stopped_cluster_shows_every_node_down(tmp_path: Path) -
 
 
 # -- HTTP probes against an in-process stub -----------------------------------------------------------------------
+
+
+def test_big_clusters_get_three_dedicated_masters_and_data_nodes(tmp_path: Path) -> None:
+    configs = new_node_configs(ClusterHome(tmp_path), 12, cluster_name="c", http_port=9200, transport_port=9300)
+    assert [c.roles for c in configs[:3]] == [("master",)] * 3
+    assert {c.roles for c in configs[3:]} == {("data", "ingest")}
+    assert initial_master_nodes(configs) == ("node-1", "node-2", "node-3")
+    assert seed_hosts(configs, "node-7") == ("127.0.0.1:9300", "127.0.0.1:9301", "127.0.0.1:9302")
+
+
+def test_masters_can_be_asked_for_and_small_clusters_keep_every_node_master_eligible(tmp_path: Path) -> None:
+    home = ClusterHome(tmp_path)
+    small = new_node_configs(home, 5, cluster_name="c", http_port=9200, transport_port=9300)
+    assert {c.roles for c in small} == {("data", "ingest", "master")}
+    one = new_node_configs(home, 5, cluster_name="c", http_port=9200, transport_port=9300, masters=1)
+    assert [c.is_master_eligible for c in one] == [True, False, False, False, False]
+    with pytest.raises(ValueError, match=r"--masters must be between 1 and the number of nodes \(5\), got 6"):
+        new_node_configs(home, 5, cluster_name="c", http_port=9200, transport_port=9300, masters=6)

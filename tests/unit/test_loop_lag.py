@@ -37,7 +37,7 @@ def test_a_reset_starts_the_counters_again() -> None:
     assert monitor.stats.to_dict(monitor.interval_s)["ticks_by_lag"]["le_250ms"] == 1
     monitor.reset()
     assert monitor.stats.to_dict(monitor.interval_s) == {
-        "interval_ms": 10.0,
+        "interval_ms": 100.0,
         "ticks": 0,
         "max_lag_ms": 0.0,
         "max_busy_ms": 0.0,
