@@ -38,7 +38,7 @@ from node.data.bulk_request import BulkItem, describe_bulk
 from node.data.doc_routing import new_document_id, shard_id
 from node.data.errors import DocumentMissingError, VersionConflictEngineError, index_not_found
 from node.data.index_metadata import indices_of
-from node.errors import ElasticsearchError
+from node.errors import ElasticsearchError, IllegalArgumentError
 from node.indices.simulated_work import simulate
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
@@ -167,9 +167,14 @@ class BulkAction(TransportAction[BulkRequest, list[ItemOutcome]]):
             if error is not None:
                 outcomes[position] = ItemOutcome(item.action, item.index, item.id, error.status, error=error)
                 continue
+            assert index is not None
+            if item.id == "" and item.action in ("index", "create"):  # ES `IndexRouting#process`
+                error = IllegalArgumentError("if _id is specified it must not be empty")
+                outcomes[position] = ItemOutcome(item.action, index.name, item.id, error.status, error=error)
+                continue
             if item.id is None:  # ES generates the id on the coordinating node, once the index is known
                 item = items[position] = item.with_id(new_document_id())
-            assert index is not None and item.id is not None
+            assert item.id is not None
             if item.source_problem is not None:
                 failure = _parse_failure(item.source_problem)
                 outcomes[position] = ItemOutcome(item.action, index.name, item.id, failure.status, error=failure)

@@ -199,7 +199,7 @@ def validate_bulk(items: Sequence[BulkItem]) -> None:
             problems.append("index is missing")
         if item.action == "update" and not item.has_source:
             problems.append("script or doc is missing")
-        if item.action in ("update", "delete") and item.id is None:
+        if item.action in ("update", "delete") and not item.id:  # ES `Strings#isEmpty(id)`
             problems.append("id is missing")
         if item.id is not None and len(item.id.encode("utf-8")) > MAX_ID_BYTES:
             problems.append(

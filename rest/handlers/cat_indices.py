@@ -21,6 +21,7 @@ from node.data.allocation import copies_of, routing_view
 from node.data.health import cluster_health
 from node.data.index_metadata import IndexMetadata, indices_of
 from node.data.index_resolver import IndicesOptions, resolve_indices
+from node.errors import IllegalArgumentError
 from node.human import format_byte_size, format_iso_millis
 from node.indices.shard_stats import simulated_size
 from rest.app_keys import cluster_state, rest_client, rest_request
@@ -96,6 +97,19 @@ def _bytes_unit(params: Params) -> str | None:
     return params.str("bytes")
 
 
+def _health_filter(value: str | None) -> str | None:
+    """ES `ClusterHealthStatus#fromString`, case-insensitive, which `RestIndicesAction` reads `health` with.
+
+    Raises:
+        IllegalArgumentError: `unknown cluster health status [x]`.
+    """
+    if value is None:
+        return None
+    if value.lower() not in ("green", "yellow", "red"):
+        raise IllegalArgumentError(f"unknown cluster health status [{value}]")
+    return value.lower()
+
+
 async def cat_indices(request: web.Request) -> web.Response:
     helped = _help(request, INDICES_COLUMNS)
     if helped is not None:
@@ -103,7 +117,7 @@ async def cat_indices(request: web.Request) -> web.Response:
     req = rest_request(request)
     p = req.params
     options = indices_options(p)
-    health_filter = p.str("health")
+    health_filter = _health_filter(p.str("health"))
     p.consume("local", "master_timeout", "include_unloaded_segments", "pri")
     p.check_unrecognized(CAT_RESPONSE_PARAMS)
     state = cluster_state(request)
@@ -117,7 +131,7 @@ async def cat_indices(request: web.Request) -> web.Response:
     for name in names:
         index = indices[name]
         status = health.indices[name].status if name in health.indices else "red"
-        if health_filter is not None and status != health_filter.lower():
+        if health_filter is not None and status != health_filter:
             continue
         primary_docs: int | None = None
         total_size = primary_size = 0
