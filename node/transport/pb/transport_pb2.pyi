@@ -396,10 +396,12 @@ class MasterRequest(_message.Message):
     def __init__(self, body_json: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class MasterResponse(_message.Message):
-    __slots__ = ("body_json",)
+    __slots__ = ("body_json", "state_version")
     BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    STATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     body_json: str
-    def __init__(self, body_json: _Optional[str] = ...) -> None: ...
+    state_version: int
+    def __init__(self, body_json: _Optional[str] = ..., state_version: _Optional[int] = ...) -> None: ...
 
 class ShardStateRequest(_message.Message):
     __slots__ = ("index", "index_uuid", "shard", "node_id", "primary_term", "message")
