@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from rest.handlers import (
     cluster,
     documents,
     faults,
+    index_settings,
     indices,
     loop_lag,
     nodes,
@@ -110,6 +112,14 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_cat/shards", cat_indices.cat_shards),
     ("GET", "/_cat/shards/{index}", cat_indices.cat_shards),
     ("GET", "/_alias", aliases.get_aliases),
+    ("GET", "/_aliases", aliases.get_aliases),
+    ("POST", "/_aliases", aliases.update_aliases),
+    ("GET", "/_alias/{name}", aliases.get_aliases),
+    ("HEAD", "/_alias/{name}", aliases.get_aliases),
+    ("GET", "/_settings", index_settings.get_settings),
+    ("PUT", "/_settings", index_settings.put_settings),
+    ("GET", "/_settings/{name}", index_settings.get_settings),
+    ("GET", "/_mapping", index_settings.get_mapping),
     ("GET", "/_stats", stats.indices_stats),
     ("GET", "/_stats/{metric}", stats.indices_stats),
     ("GET", "/_search", search.search),
@@ -129,6 +139,25 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/{index}/_update_by_query", reindex.update_by_query),
     ("POST", "/{index}/_delete_by_query", reindex.delete_by_query),
     ("GET", "/{index}/_alias", aliases.get_aliases),
+    ("HEAD", "/{index}/_alias", aliases.get_aliases),
+    ("GET", "/{index}/_aliases", aliases.get_aliases),
+    ("GET", "/{index}/_alias/{name}", aliases.get_aliases),
+    ("HEAD", "/{index}/_alias/{name}", aliases.get_aliases),
+    ("PUT", "/{index}/_alias/{name}", aliases.put_alias),
+    ("POST", "/{index}/_alias/{name}", aliases.put_alias),
+    ("PUT", "/{index}/_aliases/{name}", aliases.put_alias),
+    ("POST", "/{index}/_aliases/{name}", aliases.put_alias),
+    ("DELETE", "/{index}/_alias/{name}", aliases.delete_alias),
+    ("DELETE", "/{index}/_aliases/{name}", aliases.delete_alias),
+    ("GET", "/{index}/_settings", index_settings.get_settings),
+    ("PUT", "/{index}/_settings", index_settings.put_settings),
+    ("GET", "/{index}/_settings/{name}", index_settings.get_settings),
+    ("GET", "/{index}/_setting/{name}", index_settings.get_settings),
+    ("GET", "/{index}/_mapping", index_settings.get_mapping),
+    ("PUT", "/{index}/_mapping", index_settings.put_mapping),
+    ("POST", "/{index}/_mapping", index_settings.put_mapping),
+    ("POST", "/{index}/_close", index_settings.close_index),
+    ("POST", "/{index}/_open", index_settings.open_index),
     ("GET", "/{index}/_stats", stats.indices_stats),
     ("GET", "/{index}/_stats/{metric}", stats.indices_stats),
     ("GET", "/{index}/_search", search.search),
@@ -253,6 +282,16 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
     return response
 
 
+_PATH_VARIABLE = re.compile(r"\{([_a-zA-Z][_a-zA-Z0-9]*)\}")
+
+
+def _any_segment(path: str) -> str:
+    """Lets each path variable take any one segment, braces included: ES routes match whatever lies between two
+    slashes, so a URL-encoded date-math name (`/%3Clogs-%7Bnow%2Fd%7D%3E/_search`) reaches its handler, where
+    aiohttp's default pattern refuses `{` and `}`."""
+    return _PATH_VARIABLE.sub(lambda m: "{" + m.group(1) + ":[^/]+}", path)
+
+
 def build_app(services: NodeServices) -> web.Application:
     config = services.config
     limits = HttpLimits.of(config)
@@ -265,5 +304,5 @@ def build_app(services: NodeServices) -> web.Application:
     app[loop_lag.LOOP_LAG] = LoopLagMonitor()
     app.cleanup_ctx.append(loop_lag.run_loop_lag_monitor)
     for method, path, handler in [*ROUTES, *security_routes(config)]:
-        app.router.add_route(method, path, handler, expect_handler=expect_continue)
+        app.router.add_route(method, _any_segment(path), handler, expect_handler=expect_continue)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.actions.aliases import GetAliasesAction, IndicesAliasesAction
 from node.actions.authenticate import AuthenticateAction
 from node.actions.bulk import BulkAction, DeleteAction, IndexAction, ShardBulkAction
 from node.actions.cancel_tasks import CancelTasksAction
@@ -16,6 +17,14 @@ from node.actions.cluster_health import ClusterHealthAction
 from node.actions.cluster_stats import ClusterStatsAction
 from node.actions.get import GetAction
 from node.actions.get_task import GetTaskAction
+from node.actions.index_settings import (
+    CloseIndexAction,
+    GetMappingsAction,
+    GetSettingsAction,
+    OpenIndexAction,
+    PutMappingAction,
+    UpdateSettingsAction,
+)
 from node.actions.indices_admin import (
     AutoCreateIndexAction,
     ClusterGetSettingsAction,
@@ -58,6 +67,14 @@ ACTIONS: tuple[type[TransportAction[Any, Any]], ...] = (
     AutoCreateIndexAction,
     DeleteIndexAction,
     GetIndexAction,
+    IndicesAliasesAction,
+    GetAliasesAction,
+    UpdateSettingsAction,
+    GetSettingsAction,
+    PutMappingAction,
+    GetMappingsAction,
+    CloseIndexAction,
+    OpenIndexAction,
     IndicesStatsAction,
     RefreshAction,
     ShardRefreshAction,

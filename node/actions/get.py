@@ -23,8 +23,9 @@ from node.cluster.state import DiscoveryNode
 from node.common.action_names import GET_DOCUMENT, GET_DOCUMENT_SHARD
 from node.data.allocation import copies_of, routing_view
 from node.data.doc_routing import shard_id
-from node.data.errors import NoShardAvailableActionError, ShardNotFoundError, index_not_found
+from node.data.errors import NoShardAvailableActionError, ShardNotFoundError
 from node.data.index_metadata import indices_of
+from node.data.index_resolver import concrete_single_index
 from node.data.shard_iterator import CopyFailure, is_shard_not_available
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
@@ -63,9 +64,9 @@ class GetAction(TransportAction[GetRequest, dict[str, Any]]):
         index, doc_id, routing = request.index, request.id, request.routing
         state = self.cluster.state()
         metadata = routing_view(state.metadata, set(state.nodes))
-        meta = indices_of(metadata).get(index)
-        if meta is None:
-            raise index_not_found(index)
+        indices = indices_of(metadata)
+        index = concrete_single_index(index, indices)  # an alias of one index, a date-math name; never closed
+        meta = indices[index]
         shard = shard_id(doc_id, meta.number_of_shards, routing)
         copies = shard_iterator(
             state, meta, shard, copies_of(metadata, index)[shard], request.preference, self.local_node.id,

@@ -12,6 +12,7 @@ __all__ = [
     "CANCEL_TASKS",
     "CANCEL_TASKS_NODE",
     "CLEAR_SCROLL",
+    "CLOSE_INDEX",
     "CLUSTER_GET_SETTINGS",
     "CLUSTER_HEALTH",
     "CLUSTER_STATE",
@@ -26,13 +27,17 @@ __all__ = [
     "DELETE_INDEX",
     "DISCOVERY_PEERS",
     "FOLLOWER_CHECK",
+    "GET_ALIASES",
     "GET_DOCUMENT",
     "GET_DOCUMENT_SHARD",
     "GET_INDEX",
+    "GET_INDEX_SETTINGS",
+    "GET_MAPPINGS",
     "GET_STORED_TASK_RESULT",
     "GET_TASK",
     "HANDSHAKE",
     "INDEX_DOCUMENT",
+    "INDICES_ALIASES",
     "INDICES_STATS",
     "INDICES_STATS_NODE",
     "JOIN",
@@ -44,8 +49,10 @@ __all__ = [
     "NODES_INFO_NODE",
     "NODES_STATS",
     "NODES_STATS_NODE",
+    "OPEN_INDEX",
     "PRE_VOTE",
     "PUBLISH_STATE",
+    "PUT_MAPPING",
     "REFRESH",
     "REFRESH_SHARD",
     "REFRESH_SHARD_PRIMARY",
@@ -71,6 +78,7 @@ __all__ = [
     "TEST_TASK_NODE",
     "TEST_TASK_NODE_CHILD",
     "UPDATE_BY_QUERY",
+    "UPDATE_INDEX_SETTINGS",
     "VALIDATE_JOIN",
     "node_level",
 ]
@@ -105,6 +113,14 @@ CREATE_INDEX = "indices:admin/create"
 AUTO_CREATE_INDEX = "indices:admin/auto_create"
 DELETE_INDEX = "indices:admin/delete"
 GET_INDEX = "indices:admin/get"
+INDICES_ALIASES = "indices:admin/aliases"
+GET_ALIASES = "indices:admin/aliases/get"
+UPDATE_INDEX_SETTINGS = "indices:admin/settings/update"
+GET_INDEX_SETTINGS = "indices:monitor/settings/get"
+PUT_MAPPING = "indices:admin/mapping/put"
+GET_MAPPINGS = "indices:admin/mappings/get"
+CLOSE_INDEX = "indices:admin/close"
+OPEN_INDEX = "indices:admin/open"
 INDICES_STATS = "indices:monitor/stats"
 INDICES_STATS_NODE = node_level(INDICES_STATS)
 CLUSTER_UPDATE_SETTINGS = "cluster:admin/settings/update"

@@ -21,11 +21,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from node.data.date_math import resolve_date_math
 from node.data.errors import XContentParseError
+from node.data.index_metadata import IndexMetadata
+from node.data.index_resolver import concrete_write_index
 from node.data.json_body import decode_utf8, json_token, parse_json, read_json
-from node.errors import ActionRequestValidationError, IllegalArgumentError
+from node.errors import ActionRequestValidationError, ElasticsearchError, IllegalArgumentError
 
-__all__ = ["ACTIONS", "BulkItem", "describe_bulk", "parse_bulk", "source_error", "validate_bulk"]
+__all__ = [
+    "ACTIONS",
+    "BulkItem",
+    "describe_bulk",
+    "parse_bulk",
+    "resolve_write_targets",
+    "source_error",
+    "validate_bulk",
+]
 
 ACTIONS = ("create", "delete", "index", "update")
 _METADATA_FIELDS = frozenset(
@@ -65,6 +76,7 @@ class BulkItem:
     # `shard` when given (the shard a hit came from) or to the shard its id routes to.
     counted: bool = False
     shard: int | None = None
+    require_alias: bool = False  # the request's or the action line's `require_alias`
 
     def with_id(self, doc_id: str) -> BulkItem:
         return replace(self, id=doc_id)
@@ -106,6 +118,41 @@ def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] |
     return action, metadata
 
 
+def _flag(value: Any, default: bool) -> bool:
+    """A boolean of an action line (ES `BulkRequestParser`: `parser.booleanValue()`, `true`/`false` or strings)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
+
+
+def resolve_write_targets(
+    items: Sequence[BulkItem], indices: Mapping[str, IndexMetadata], now: int
+) -> tuple[list[BulkItem], dict[int, ElasticsearchError]]:
+    """Each item with its concrete index (ES `IndexNameExpressionResolver#concreteWriteIndex` in
+    `TransportBulkAction`): an alias's write index, a date-math name resolved; an index that does not exist yet
+    keeps its (resolved) name for auto-creation. The items that cannot be written are returned by position with
+    ES's error: `require_alias` on a name that is not an alias, an alias without a write index, a closed index."""
+    out: list[BulkItem] = []
+    errors: dict[int, ElasticsearchError] = {}
+    for position, item in enumerate(items):
+        if item.index is None:
+            out.append(item)
+            continue
+        try:
+            target = concrete_write_index(item.index, indices, require_alias=item.require_alias, now=now)
+        except ElasticsearchError as e:
+            errors[position] = e
+            out.append(item)
+            continue
+        name = target if target is not None else resolve_date_math(item.index, now)
+        out.append(item if name == item.index else replace(item, index=name))
+    return out, errors
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -125,7 +172,9 @@ def source_error(source: str | bytes) -> str | None:
     return None
 
 
-def parse_bulk(body: bytes, default_index: str | None, default_routing: str | None = None) -> list[BulkItem]:
+def parse_bulk(
+    body: bytes, default_index: str | None, default_routing: str | None = None, default_require_alias: bool = False
+) -> list[BulkItem]:
     """The items of an NDJSON bulk body, in order.
 
     Raises:
@@ -147,8 +196,9 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         index = _text(metadata.get("_index")) or default_index
         doc_id = _text(metadata.get("_id"))
         routing = _text(metadata.get("routing")) or default_routing
+        require_alias = _flag(metadata.get("require_alias"), default_require_alias)
         if action == "delete":
-            items.append(BulkItem("delete", index, doc_id, routing))
+            items.append(BulkItem("delete", index, doc_id, routing, require_alias=require_alias))
             continue
         if number >= len(lines):
             break  # ES drops an action whose source line never came
@@ -158,11 +208,17 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         if action == "index" and op_type == "create":
             action = "create"
         if action == "update":
-            items.append(_update_item(decode_utf8(raw_source), index, doc_id, routing))
+            items.append(
+                replace(_update_item(decode_utf8(raw_source), index, doc_id, routing), require_alias=require_alias)
+            )
             continue
         problem = source_error(raw_source) if raw_source.strip() else "failed to parse, document is empty"
         source = raw_source.decode("utf-8", errors="replace")  # the description only
-        items.append(BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source))
+        items.append(
+            BulkItem(
+                action, index, doc_id, routing, source_problem=problem, source_text=source, require_alias=require_alias
+            )
+        )
     return items
 
 

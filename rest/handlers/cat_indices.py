@@ -116,7 +116,7 @@ async def cat_indices(request: web.Request) -> web.Response:
         return helped
     req = rest_request(request)
     p = req.params
-    options = indices_options(p)
+    options = indices_options(p, expand_closed=True)  # ES `RestIndicesAction`: `strictExpand`
     health_filter = _health_filter(p.str("health"))
     p.consume("local", "master_timeout", "include_unloaded_segments", "pri")
     p.check_unrecognized(CAT_RESPONSE_PARAMS)
@@ -135,7 +135,8 @@ async def cat_indices(request: web.Request) -> web.Response:
             continue
         primary_docs: int | None = None
         total_size = primary_size = 0
-        for shard_id, copies in enumerate(copies_of(metadata, name)):
+        # A closed index has no statistics in ES: its document and size cells stay empty.
+        for shard_id, copies in enumerate(copies_of(metadata, name) if not index.is_closed else ()):
             for copy in copies:
                 count = docs.get((index.uuid, shard_id, copy.node)) if copy.active else None
                 if count is None:

@@ -35,7 +35,7 @@ def _write_options(params: Params) -> BulkOptions:
     refresh = params.str("refresh")
     if refresh not in (None, "", "true", "false", "wait_for"):
         raise IllegalArgumentError(f"Unknown value for refresh: [{refresh}].")
-    params.consume("wait_for_active_shards", "pipeline", "require_alias", "require_data_stream")
+    params.consume("wait_for_active_shards", "pipeline", "require_data_stream")
     return BulkOptions(timeout.millis if timeout is not None and timeout.millis >= 0 else 60_000)
 
 
@@ -46,9 +46,10 @@ async def bulk(request: web.Request) -> web.Response:
     p = req.params
     options = _write_options(p)
     routing = p.str("routing")
+    require_alias = p.bool("require_alias", False)
     p.consume("_source", "_source_includes", "_source_excludes", "list_executed_pipelines", "include_source_on_error")
     p.check_unrecognized()
-    items = parse_bulk(required_body(await request.read()), request.match_info.get("index"), routing)
+    items = parse_bulk(required_body(await request.read()), request.match_info.get("index"), routing, require_alias)
     validate_bulk(items)
     started = time.monotonic()
     outcomes = await rest_client(request).execute(BulkAction, BulkRequest(tuple(items), options))
@@ -82,6 +83,7 @@ async def _index(request: web.Request, create: bool) -> web.Response:
     p = req.params
     options = _write_options(p)
     routing = p.str("routing")
+    require_alias = p.bool("require_alias", False)
     op_type = p.str("op_type")
     p.consume("version", "version_type", "if_seq_no", "if_primary_term", "include_source_on_error")
     p.check_unrecognized()
@@ -95,7 +97,9 @@ async def _index(request: web.Request, create: bool) -> web.Response:
     source = raw.decode("utf-8", errors="replace")
     action = "create" if create or op_type == "create" else "index"
     problem = source_error(raw)
-    item = BulkItem(action, index, doc_id, routing, source_problem=problem, source_text=source)
+    item = BulkItem(
+        action, index, doc_id, routing, source_problem=problem, source_text=source, require_alias=require_alias
+    )
     validate_bulk([item])
     description = f"index {{[{index}][{doc_id}], source[{_source_description(source)}]}}"
     (outcome,) = await rest_client(request).execute(IndexAction, BulkRequest((item,), options, description))

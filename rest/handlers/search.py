@@ -101,7 +101,7 @@ def parse_search_request(request: web.Request, params: Params, raw: bytes) -> Se
         raise ActionRequestValidationError("using [from] is not allowed in a scroll context")
     _check_terminate_after(params)
     params.consume(*_ACCEPTED)
-    options = indices_options(params)
+    options = indices_options(params, forbid_closed=True)
     return SearchRequest(
         indices=tuple(split_by_comma(request.match_info.get("index"))),
         options=options,
@@ -149,7 +149,7 @@ async def count(request: web.Request) -> web.Response:
               "ignore_throttled")  # fmt: skip
     search_request = SearchRequest(
         indices=tuple(split_by_comma(request.match_info.get("index"))),
-        options=indices_options(p),
+        options=indices_options(p, forbid_closed=True),
         size=0,
         track_total_hits=TRACK_ALL,
         source=source,
