@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set
 
 from aiohttp import web
 
 from node.actions.support.services import NodeServices
+from node.common.rest_capabilities import CapabilityCheck
 from node.errors import ElasticsearchError, PlainRestError
 from node.loop_lag import LoopLagMonitor
 from rest.app_keys import REST_REQUEST, SERVICES
@@ -29,6 +30,7 @@ from rest.context import RestRequest, netty_text
 from rest.handlers import (
     aliases,
     cancel,
+    capabilities,
     cat,
     cat_indices,
     cat_tasks,
@@ -86,6 +88,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", "/_sim/faults/{fault_id}", faults.remove_fault),
     ("GET", "/_sim/loop_lag", loop_lag.loop_lag),
     ("POST", "/_sim/loop_lag/_reset", loop_lag.reset_loop_lag),
+    ("GET", "/_capabilities", capabilities.capabilities),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     # `_nodes/stats` before nodes info's `/_nodes/{node_id}/{metric}`, so `stats` is never taken for a node or metric.
@@ -100,9 +103,11 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_nodes", nodes.nodes_info),
     ("GET", "/_nodes/{node_id_or_metric}", nodes.nodes_info),
     ("GET", "/_nodes/{node_id}/{metric}", nodes.nodes_info),
+    ("GET", "/_nodes/{node_id}/info/{metric}", nodes.nodes_info),
     ("GET", "/_cat", cat.cat_index),
     ("GET", "/_cat/nodes", cat.cat_nodes),
     ("GET", "/_cat/master", cat.cat_master),
+    ("GET", "/_cat/health", cat.cat_health),
     ("GET", "/_cat/tasks", cat_tasks.cat_tasks),
     # The data plane. Routes starting with `{index}` come last: explicit paths win, as in ES's path trie.
     ("GET", "/_cluster/settings", settings.get_cluster_settings),
@@ -305,4 +310,26 @@ def build_app(services: NodeServices) -> web.Application:
     app.cleanup_ctx.append(loop_lag.run_loop_lag_monitor)
     for method, path, handler in [*ROUTES, *security_routes(config)]:
         app.router.add_route(method, _any_segment(path), handler, expect_handler=expect_continue)
+    services.rest_capabilities.install(capability_check(app))
     return app
+
+
+def capability_check(app: web.Application) -> CapabilityCheck:
+    """ES `RestController#checkSupported` over this app's routes: a route for the method whose path pattern matches.
+
+    Handlers here declare no capabilities, so any capability asked makes it unsupported; parameters are not
+    checked (ES's answer for a handler whose `supportedQueryParameters` is null).
+    """
+
+    def check(method: str, path: str, parameters: Set[str], wanted: Set[str]) -> bool:
+        if wanted:
+            return False
+        for resource in app.router.resources():
+            info = resource.get_info()
+            pattern = info.get("pattern")
+            matched = info.get("path") == path or (pattern is not None and pattern.fullmatch(path) is not None)
+            if matched and any(route.method == method for route in resource):
+                return True
+        return False
+
+    return check

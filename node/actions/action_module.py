@@ -14,6 +14,7 @@ from node.actions.authenticate import AuthenticateAction
 from node.actions.bulk import BulkAction, DeleteAction, IndexAction, ShardBulkAction
 from node.actions.cancel_tasks import CancelTasksAction
 from node.actions.cluster_health import ClusterHealthAction
+from node.actions.cluster_state import ClusterStateAction
 from node.actions.cluster_stats import ClusterStatsAction
 from node.actions.get import GetAction
 from node.actions.get_task import GetTaskAction
@@ -36,6 +37,7 @@ from node.actions.indices_admin import (
 from node.actions.indices_stats import IndicesStatsAction
 from node.actions.list_tasks import ListTasksAction
 from node.actions.main import MainAction
+from node.actions.nodes_capabilities import NodesCapabilitiesAction
 from node.actions.nodes_info import NodesInfoAction
 from node.actions.nodes_stats import NodesStatsAction
 from node.actions.refresh import RefreshAction, ShardRefreshAction
@@ -57,8 +59,10 @@ ACTIONS: tuple[type[TransportAction[Any, Any]], ...] = (
     TestTasksAction,
     # cluster
     NodesInfoAction,
+    NodesCapabilitiesAction,
     NodesStatsAction,
     ClusterHealthAction,
+    ClusterStateAction,
     ClusterStatsAction,
     ClusterGetSettingsAction,
     ClusterUpdateSettingsAction,

@@ -16,6 +16,7 @@ __all__ = [
     "CLUSTER_GET_SETTINGS",
     "CLUSTER_HEALTH",
     "CLUSTER_STATE",
+    "CLUSTER_STATE",
     "CLUSTER_STATS",
     "CLUSTER_STATS_NODE",
     "CLUSTER_UPDATE_SETTINGS",
@@ -45,6 +46,7 @@ __all__ = [
     "LIST_TASKS",
     "LIST_TASKS_NODE",
     "MAIN",
+    "NODES_CAPABILITIES",
     "NODES_INFO",
     "NODES_INFO_NODE",
     "NODES_STATS",
@@ -157,11 +159,13 @@ RETHROTTLE = "cluster:admin/reindex/rethrottle"
 RETHROTTLE_NODE = node_level(RETHROTTLE)
 
 NODES_INFO = "cluster:monitor/nodes/info"
+NODES_CAPABILITIES = "cluster:monitor/nodes/capabilities"
 NODES_INFO_NODE = node_level(NODES_INFO)
 NODES_STATS = "cluster:monitor/nodes/stats"
 NODES_STATS_NODE = node_level(NODES_STATS)
 CLUSTER_STATS = "cluster:monitor/stats"
 CLUSTER_STATS_NODE = node_level(CLUSTER_STATS)
+CLUSTER_STATE = "cluster:monitor/state"
 CLUSTER_HEALTH = "cluster:monitor/health"
 CLUSTER_STATE = "cluster:monitor/state"
 

@@ -26,6 +26,7 @@ from node.human import format_byte_size, format_iso_millis
 from node.indices.shard_stats import simulated_size
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, cat_response
+from rest.cat_columns import SHARDS_COLUMNS
 from rest.handlers.indices import indices_options
 from rest.params import Params, split_by_comma
 
@@ -55,21 +56,6 @@ INDICES_COLUMNS = (
     Column("store.size", ("ss", "storeSize"), True, "store size of primaries & replicas", "right"),
     Column("pri.store.size", (), True, "store size of primaries", "right"),
     Column("dataset.size", (), True, "total size of dataset", "right"),
-)
-
-SHARDS_COLUMNS = (
-    Column("index", ("i", "idx"), True, "index name"),
-    Column("shard", ("s", "sh"), True, "shard name"),
-    Column("prirep", ("p", "pr", "primaryOrReplica"), True, "primary or replica"),
-    Column("state", ("st",), True, "shard state"),
-    Column("docs", ("d", "dc"), True, "number of docs in shard", "right"),
-    Column("store", ("sto",), True, "store size of shard (how much disk it uses)", "right"),
-    Column("dataset", (), True, "total size of dataset", "right"),
-    Column("ip", (), True, "ip of node where it lives"),
-    Column("id", (), False, "unique id of node where it lives"),
-    Column("node", ("n",), True, "name of node where it lives"),
-    Column("unassigned.reason", ("ur",), False, "reason shard became unassigned"),
-    Column("recoverysource.type", ("rs",), False, "recovery source type"),
 )
 
 
