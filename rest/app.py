@@ -318,18 +318,21 @@ def capability_check(app: web.Application) -> CapabilityCheck:
     """ES `RestController#checkSupported` over this app's routes: a route for the method whose path pattern matches.
 
     Handlers here declare no capabilities, so any capability asked makes it unsupported; parameters are not
-    checked (ES's answer for a handler whose `supportedQueryParameters` is null).
+    checked (ES's answer for a handler whose `supportedQueryParameters` is null). An explicit path wins over an
+    `{index}` route, as in dispatch: `DELETE /_tasks` is a 405 here, so it is not supported.
     """
 
     def check(method: str, path: str, parameters: Set[str], wanted: Set[str]) -> bool:
         if wanted:
             return False
+        matching = []
         for resource in app.router.resources():
             info = resource.get_info()
             pattern = info.get("pattern")
-            matched = info.get("path") == path or (pattern is not None and pattern.fullmatch(path) is not None)
-            if matched and any(route.method == method for route in resource):
-                return True
-        return False
+            if info.get("path") == path or (pattern is not None and pattern.fullmatch(path) is not None):
+                matching.append((info.get("formatter", "").startswith("/{index}"), resource))
+        explicit = [resource for by_index, resource in matching if not by_index]
+        candidates = explicit or [resource for _, resource in matching]
+        return any(route.method == method for resource in candidates for route in resource)
 
     return check

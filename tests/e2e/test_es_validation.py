@@ -64,7 +64,7 @@ CASES = [
     pytest.param(
         "POST", "/_reindex", {"source": {"index": "src", "size": -2}, "dest": DEST},
         error(
-            "x_content_parse_exception", "[1:38] [reindex] failed to parse field [source]",
+            "x_content_parse_exception", "[1:35] [reindex] failed to parse field [source]",
             cause={"type": "illegal_argument_exception", "reason": "[size] parameter cannot be negative, found [-2]"},
         ),
         id="reindex-source-size-negative",
@@ -77,7 +77,7 @@ CASES = [
     pytest.param(
         "POST", "/_reindex", {"source": {"index": "src"}, "dest": DEST, "max_docs": -4},
         error(
-            "x_content_parse_exception", "[1:48] [reindex] failed to parse field [max_docs]",
+            "x_content_parse_exception", "[1:51] [reindex] failed to parse field [max_docs]",
             cause={"type": "illegal_argument_exception", "reason": "[max_docs] parameter cannot be negative, found [-4]"},
         ),
         id="reindex-body-max-docs-negative",
