@@ -10,29 +10,21 @@ field whose parser fails is wrapped in `[reindex] failed to parse field [...]`),
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from cluster.launcher import LocalCluster
-from tests.support.http import Response, call
+from tests.support.http import Response, call_with_body
 
 pytestmark = pytest.mark.e2e
-
-JSON = {"Content-Type": "application/json"}
-NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
 def send(cluster: LocalCluster, method: str, path: str, body: Any = None, name: str = "node-2") -> Response:
     url = cluster.node(name).http_url
     assert url is not None
-    if body is None:
-        return call(url, method, path)
-    if isinstance(body, bytes):
-        return call(url, method, path, headers=NDJSON, body=body)
-    return call(url, method, path, headers=JSON, body=json.dumps(body, separators=(",", ":")).encode())
+    return call_with_body(url, method, path, body)
 
 
 def error(es_type: str, reason: str, status: int = 400, cause: dict[str, Any] | None = None) -> dict[str, Any]:

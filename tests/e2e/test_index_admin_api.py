@@ -11,7 +11,6 @@ master acknowledged).
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -19,22 +18,15 @@ from typing import Any
 import pytest
 
 from cluster.launcher import LocalCluster
-from tests.support.http import Response, call
+from tests.support.http import Response, call_with_body
 
 pytestmark = pytest.mark.e2e
-
-JSON = {"Content-Type": "application/json"}
-NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
 def send(cluster: LocalCluster, method: str, path: str, body: Any = None, name: str = "node-2") -> Response:
     url = cluster.node(name).http_url
     assert url is not None
-    if body is None:
-        return call(url, method, path)
-    if isinstance(body, bytes):
-        return call(url, method, path, headers=NDJSON, body=body)
-    return call(url, method, path, headers=JSON, body=json.dumps(body).encode())
+    return call_with_body(url, method, path, body)
 
 
 def ok(response: Response) -> Any:
