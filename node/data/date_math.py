@@ -149,7 +149,11 @@ def _block(expression: str, block: str, now_millis: int) -> str:
         zone = zone_text or "UTC"
     tz = _zone(expression, zone)
     now = dt.datetime.fromtimestamp(now_millis / 1000, tz)
-    return _format(expression, pattern, _apply_math(expression, math, now))
+    try:
+        moment = _apply_math(expression, math, now)
+    except (OverflowError, ValueError):  # an offset past the years a date can hold
+        raise _invalid(expression, f"failed to parse date math [{math}]") from None
+    return _format(expression, pattern, moment)
 
 
 def resolve_date_math(expression: str, now_millis: int) -> str:

@@ -27,6 +27,7 @@ from node.data.bulk_by_scroll import (
     render_response,
 )
 from node.data.errors import XContentParseError
+from node.data.index_resolver import IndicesOptions
 from node.data.json_body import parse_json_object
 from node.data.search_request import ParsingError
 from node.errors import ElasticsearchError, IllegalArgumentError
@@ -185,6 +186,7 @@ async def reindex(request: web.Request) -> web.Response:
         script=fields.script(),
         op_type=op_type,
         max_docs=max_docs,
+        options=IndicesOptions(forbid_closed=True),  # ES reads the source with a search's options
         **search,
         **common,
     )
@@ -200,7 +202,7 @@ async def _by_query(request: web.Request, action: str) -> web.Response:
     scroll_size = p.int("scroll_size")
     conflicts = p.str("conflicts")
     q = p.str("q")
-    options = indices_options(p)
+    options = indices_options(p, forbid_closed=True)
     p.consume(*_SEARCH_PARAMS)
     if action == UPDATE_BY_QUERY:
         p.consume("pipeline", "version_type")

@@ -179,11 +179,13 @@ def test_a_closed_index_refuses_reads_and_writes_until_opened(cluster: LocalClus
         "indices": {"shut": {"closed": True}},
     }
     closed = {"type": "index_closed_exception", "reason": "closed", "index_uuid": uuid, "index": "shut"}
-    for method, path, body in [
+    reads_and_writes = [
         ("GET", "/shut/_search", None),
         ("GET", "/shut/_count", None),
         ("PUT", "/shut/_doc/1", {"n": 1}),
-    ]:
+        ("POST", "/_reindex", {"source": {"index": "shut"}, "dest": {"index": "shut-copy"}}),
+    ]
+    for method, path, body in reads_and_writes:
         response = send(cluster, method, path, body)
         assert (response.status, response.json) == (400, {"error": {"root_cause": [closed], **closed}, "status": 400})
     assert send(cluster, "GET", "/_cat/indices/shut?h=index,status").text == "shut close\n"

@@ -50,6 +50,11 @@ def test_a_stray_brace_in_a_date_math_name_is_refused() -> None:
         resolve_date_math("<a}>", NOW)
 
 
+def test_a_date_math_offset_past_the_calendar_is_refused() -> None:
+    with pytest.raises(ParseError, match=r"failed to parse date math \[now\+99999999y\]"):
+        resolve_date_math("<a-{now+99999999y}>", NOW)
+
+
 def test_date_math_must_start_with_now() -> None:
     with pytest.raises(ParseError, match=r"date math expression must start with \[now\]"):
         resolve_date_math("<a-{then/d}>", NOW)
