@@ -108,6 +108,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_cat/nodes", cat.cat_nodes),
     ("GET", "/_cat/master", cat.cat_master),
     ("GET", "/_cat/health", cat.cat_health),
+    ("GET", "/_cat/aliases", cat.cat_aliases),
+    ("GET", "/_cat/aliases/{alias}", cat.cat_aliases),
     ("GET", "/_cat/tasks", cat_tasks.cat_tasks),
     # The data plane. Routes starting with `{index}` come last: explicit paths win, as in ES's path trie.
     ("GET", "/_cluster/settings", settings.get_cluster_settings),

@@ -1,5 +1,5 @@
-"""`GET /_cat`, `/_cat/nodes`, `/_cat/master` and `/_cat/health` (ES `RestNodesAction`, `RestMasterAction`,
-`RestHealthAction`)."""
+"""`GET /_cat`, `/_cat/nodes`, `/_cat/master`, `/_cat/health` and `/_cat/aliases` (ES `RestNodesAction`,
+`RestMasterAction`, `RestHealthAction`, `RestAliasAction`)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from typing import Any
 
 from aiohttp import web
 
+from node.actions.aliases import GetAliasesAction, GetAliasesRequest
 from node.actions.cluster_health import DEFAULT_TIMEOUT, ClusterHealthAction, ClusterHealthRequest
 from node.actions.cluster_state import ClusterStateAction, ClusterStateRequest
 from node.actions.nodes_info import NodesInfoAction, NodesInfoRequest
 from node.actions.nodes_stats import NodesStatsAction, NodesStatsRequest
 from node.actions.support.master_node_action import DEFAULT_MASTER_TIMEOUT
 from node.common.roles import abbreviate_roles
+from node.data.index_resolver import IndicesOptions, parse_wildcard_states
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, Duration, cat_response, es_columns
 from rest.cat_columns import NODES_COLUMNS
 from rest.handlers.cat_indices import format_bytes
 from rest.handlers.cluster import health_body
+from rest.params import split_by_comma
 
-__all__ = ["cat_health", "cat_index", "cat_master", "cat_nodes"]
+__all__ = ["cat_aliases", "cat_health", "cat_index", "cat_master", "cat_nodes"]
 
 CAT_ENDPOINTS = (  # in ES's handler registration order (ActionModule)
     "/_cat/shards",
@@ -31,6 +34,8 @@ CAT_ENDPOINTS = (  # in ES's handler registration order (ActionModule)
     "/_cat/indices",
     "/_cat/indices/{index}",
     "/_cat/health",
+    "/_cat/aliases",
+    "/_cat/aliases/{alias}",
 )
 
 
@@ -320,4 +325,46 @@ async def cat_health(request: web.Request) -> web.Response:
             "active_shards_percent": f"{body['active_shards_percent_as_number']:.1f}%",
         }
     )
+    return cat_response(table, req.params, request.headers.get("Accept"))
+
+
+ALIASES_COLUMNS = es_columns(
+    (
+        ("alias", "alias:a;desc:alias name"),
+        ("index", "alias:i,idx;desc:index alias points to"),
+        ("filter", "alias:f,fi;desc:filter"),
+        ("routing.index", "alias:ri,routingIndex;desc:index routing"),
+        ("routing.search", "alias:rs,routingSearch;desc:search routing"),
+        ("is_write_index", "alias:w,isWriteIndex;desc:write index"),
+    )
+)
+
+
+async def cat_aliases(request: web.Request) -> web.Response:
+    """ES `RestAliasAction`: one row per alias of each index; `-` for what an alias does not set, `*` for a filter."""
+    req = rest_request(request)
+    table = CatTable(columns=ALIASES_COLUMNS)
+    if req.params.bool("help", False):
+        req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
+        return cat_response(table, req.params, request.headers.get("Accept"))
+    values = req.params.list("expand_wildcards")
+    open_, closed, hidden = parse_wildcard_states(values) if values else (True, True, True)
+    req.params.consume("local", "master_timeout")
+    req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
+    names = tuple(split_by_comma(request.match_info.get("alias"))) or ("*",)
+    options = IndicesOptions(expand_hidden=hidden, expand_open=open_, expand_closed=closed)
+    found = await rest_client(request).execute(GetAliasesAction, GetAliasesRequest((), names, options))
+    for index, aliases in found.items():
+        for alias, meta in aliases.items():
+            write = meta.get("is_write_index")
+            table.rows.append(
+                {
+                    "alias": alias,
+                    "index": index,
+                    "filter": "*" if "filter" in meta else "-",
+                    "routing.index": meta.get("index_routing", "-"),
+                    "routing.search": meta.get("search_routing", "-"),
+                    "is_write_index": "-" if write is None else write,
+                }
+            )
     return cat_response(table, req.params, request.headers.get("Accept"))

@@ -240,3 +240,15 @@ def test_official_client_alias_settings_mapping_and_state_calls(cluster: LocalCl
     assert es.indices.open(index="client-1")["acknowledged"] is True
     es.indices.delete_alias(index="client-1", name="client")
     assert not es.indices.exists_alias(name="client")
+
+
+def test_cat_aliases(cluster: LocalCluster) -> None:
+    ok(send(cluster, "PUT", "/cat-aliased"))
+    ok(send(cluster, "PUT", "/cat-aliased/_alias/cat-a", {"is_write_index": True, "routing": "1", "filter": {}}))
+    ok(send(cluster, "PUT", "/cat-aliased/_alias/cat-b"))
+    text = send(cluster, "GET", "/_cat/aliases/cat-*?v&s=alias").text
+    assert [line.split() for line in text.splitlines()] == [
+        ["alias", "index", "filter", "routing.index", "routing.search", "is_write_index"],
+        ["cat-a", "cat-aliased", "*", "1", "1", "true"],
+        ["cat-b", "cat-aliased", "-", "-", "-", "-"],
+    ]
