@@ -39,6 +39,16 @@ CAT_ENDPOINTS = (  # in ES's handler registration order (ActionModule)
 )
 
 
+def _help(request: web.Request, table: CatTable) -> web.Response | None:
+    """`help`: the column list, read before anything else, so any other parameter is unrecognized (ES
+    `AbstractCatAction#prepareRequest`); None when the request does not ask for it."""
+    req = rest_request(request)
+    if not req.params.bool("help", False):
+        return None
+    req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
+    return cat_response(table, req.params, request.headers.get("Accept"))
+
+
 async def cat_index(request: web.Request) -> web.Response:
     rest_request(request).params.check_unrecognized()
     body = "=^.^=\n" + "".join(f"{path}\n" for path in CAT_ENDPOINTS)
@@ -206,9 +216,8 @@ async def cat_nodes(request: web.Request) -> web.Response:
     empty cells, and the `master` column is `x` for every node while no master is elected."""
     req = rest_request(request)
     table = CatTable(columns=NODES_COLUMNS)
-    if req.params.bool("help", False):  # ES reads nothing else for help, so other parameters are unrecognized
-        req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-        return cat_response(table, req.params, request.headers.get("Accept"))
+    if (helped := _help(request, table)) is not None:
+        return helped
     full_id = req.params.bool("full_id", False)
     unit = req.params.str("bytes")
     req.params.consume("local", "master_timeout", "include_unloaded_segments")
@@ -247,9 +256,8 @@ async def cat_master(request: web.Request) -> web.Response:
     without a master, ES's `master_not_discovered_exception` after `master_timeout`."""
     req = rest_request(request)
     table = CatTable(columns=MASTER_COLUMNS)
-    if req.params.bool("help", False):
-        req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-        return cat_response(table, req.params, request.headers.get("Accept"))
+    if (helped := _help(request, table)) is not None:
+        return helped
     local = req.params.bool("local", False)
     master_timeout = req.params.time("master_timeout")
     req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
@@ -296,9 +304,8 @@ async def cat_health(request: web.Request) -> web.Response:
     """ES `RestHealthAction`: one row of `_cluster/health` (a master must be known, as for the health API)."""
     req = rest_request(request)
     table = CatTable(columns=HEALTH_COLUMNS)
-    if req.params.bool("help", False):
-        req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-        return cat_response(table, req.params, request.headers.get("Accept"))
+    if (helped := _help(request, table)) is not None:
+        return helped
     master_timeout = req.params.time("master_timeout")
     req.params.consume("local")
     req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
@@ -344,9 +351,8 @@ async def cat_aliases(request: web.Request) -> web.Response:
     """ES `RestAliasAction`: one row per alias of each index; `-` for what an alias does not set, `*` for a filter."""
     req = rest_request(request)
     table = CatTable(columns=ALIASES_COLUMNS)
-    if req.params.bool("help", False):
-        req.params.check_unrecognized(CAT_RESPONSE_PARAMS)
-        return cat_response(table, req.params, request.headers.get("Accept"))
+    if (helped := _help(request, table)) is not None:
+        return helped
     values = req.params.list("expand_wildcards")
     open_, closed, hidden = parse_wildcard_states(values) if values else (True, True, True)
     req.params.consume("local", "master_timeout")
