@@ -159,3 +159,14 @@ def test_an_alias_named_like_an_index_is_refused() -> None:
 )
 def test_alias_patterns(patterns: list[str], alias: str, matched: bool) -> None:
     assert alias_pattern_matches(patterns, alias) is matched
+
+
+def test_cluster_health_of_an_alias_is_about_its_indices() -> None:
+    from node.data.health import health_indices
+    from node.data.index_metadata import with_index_metadata
+
+    metadata: dict[str, object] = {}
+    for meta in (index("i1", a={}), index("i2", a={}), index("other")):
+        metadata = with_index_metadata(metadata, meta)
+    assert health_indices(metadata, ["a"]) == ["i1", "i2"]
+    assert health_indices(metadata, ["missing"]) == ["missing"]
