@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Set
 
 from aiohttp import web
 
 from node.actions.support.services import NodeServices
+from node.common.rest_capabilities import CapabilityCheck
 from node.errors import ElasticsearchError, PlainRestError
 from node.loop_lag import LoopLagMonitor
 from rest.app_keys import REST_REQUEST, SERVICES
@@ -29,6 +31,7 @@ from rest.cors import allow_cluster_origins
 from rest.handlers import (
     aliases,
     cancel,
+    capabilities,
     cat,
     cat_indices,
     cat_tasks,
@@ -37,6 +40,7 @@ from rest.handlers import (
     documents,
     events,
     faults,
+    index_settings,
     indices,
     loop_lag,
     nodes,
@@ -92,6 +96,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_sim/ui", ui.ui_redirect),
     ("GET", "/_sim/ui/", ui.ui_index),
     ("GET", "/_sim/ui/{asset}", ui.ui_asset),
+    ("GET", "/_capabilities", capabilities.capabilities),
     ("GET", "/_cluster/health", cluster.health),
     ("GET", "/_cluster/health/{index}", cluster.health),
     # `_nodes/stats` before nodes info's `/_nodes/{node_id}/{metric}`, so `stats` is never taken for a node or metric.
@@ -106,9 +111,13 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_nodes", nodes.nodes_info),
     ("GET", "/_nodes/{node_id_or_metric}", nodes.nodes_info),
     ("GET", "/_nodes/{node_id}/{metric}", nodes.nodes_info),
+    ("GET", "/_nodes/{node_id}/info/{metric}", nodes.nodes_info),
     ("GET", "/_cat", cat.cat_index),
     ("GET", "/_cat/nodes", cat.cat_nodes),
     ("GET", "/_cat/master", cat.cat_master),
+    ("GET", "/_cat/health", cat.cat_health),
+    ("GET", "/_cat/aliases", cat.cat_aliases),
+    ("GET", "/_cat/aliases/{alias}", cat.cat_aliases),
     ("GET", "/_cat/tasks", cat_tasks.cat_tasks),
     # The data plane. Routes starting with `{index}` come last: explicit paths win, as in ES's path trie.
     ("GET", "/_cluster/settings", settings.get_cluster_settings),
@@ -120,6 +129,14 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_alias", aliases.get_aliases),
     ("GET", "/_data_stream", data_streams.get_data_streams),
     ("GET", "/_data_stream/{name}", data_streams.get_data_streams),
+    ("GET", "/_aliases", aliases.get_aliases),
+    ("POST", "/_aliases", aliases.update_aliases),
+    ("GET", "/_alias/{name}", aliases.get_aliases),
+    ("HEAD", "/_alias/{name}", aliases.get_aliases),
+    ("GET", "/_settings", index_settings.get_settings),
+    ("PUT", "/_settings", index_settings.put_settings),
+    ("GET", "/_settings/{name}", index_settings.get_settings),
+    ("GET", "/_mapping", index_settings.get_mapping),
     ("GET", "/_stats", stats.indices_stats),
     ("GET", "/_stats/{metric}", stats.indices_stats),
     ("GET", "/_search", search.search),
@@ -139,6 +156,25 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/{index}/_update_by_query", reindex.update_by_query),
     ("POST", "/{index}/_delete_by_query", reindex.delete_by_query),
     ("GET", "/{index}/_alias", aliases.get_aliases),
+    ("HEAD", "/{index}/_alias", aliases.get_aliases),
+    ("GET", "/{index}/_aliases", aliases.get_aliases),
+    ("GET", "/{index}/_alias/{name}", aliases.get_aliases),
+    ("HEAD", "/{index}/_alias/{name}", aliases.get_aliases),
+    ("PUT", "/{index}/_alias/{name}", aliases.put_alias),
+    ("POST", "/{index}/_alias/{name}", aliases.put_alias),
+    ("PUT", "/{index}/_aliases/{name}", aliases.put_alias),
+    ("POST", "/{index}/_aliases/{name}", aliases.put_alias),
+    ("DELETE", "/{index}/_alias/{name}", aliases.delete_alias),
+    ("DELETE", "/{index}/_aliases/{name}", aliases.delete_alias),
+    ("GET", "/{index}/_settings", index_settings.get_settings),
+    ("PUT", "/{index}/_settings", index_settings.put_settings),
+    ("GET", "/{index}/_settings/{name}", index_settings.get_settings),
+    ("GET", "/{index}/_setting/{name}", index_settings.get_settings),
+    ("GET", "/{index}/_mapping", index_settings.get_mapping),
+    ("PUT", "/{index}/_mapping", index_settings.put_mapping),
+    ("POST", "/{index}/_mapping", index_settings.put_mapping),
+    ("POST", "/{index}/_close", index_settings.close_index),
+    ("POST", "/{index}/_open", index_settings.open_index),
     ("GET", "/{index}/_stats", stats.indices_stats),
     ("GET", "/{index}/_stats/{metric}", stats.indices_stats),
     ("GET", "/{index}/_search", search.search),
@@ -270,6 +306,16 @@ async def es_conventions(request: web.Request, handler: Handler) -> web.StreamRe
     return response
 
 
+_PATH_VARIABLE = re.compile(r"\{([_a-zA-Z][_a-zA-Z0-9]*)\}")
+
+
+def _any_segment(path: str) -> str:
+    """Lets each path variable take any one segment, braces included: ES routes match whatever lies between two
+    slashes, so a URL-encoded date-math name (`/%3Clogs-%7Bnow%2Fd%7D%3E/_search`) reaches its handler, where
+    aiohttp's default pattern refuses `{` and `}`."""
+    return _PATH_VARIABLE.sub(lambda m: "{" + m.group(1) + ":[^/]+}", path)
+
+
 def build_app(services: NodeServices) -> web.Application:
     config = services.config
     limits = HttpLimits.of(config)
@@ -283,5 +329,30 @@ def build_app(services: NodeServices) -> web.Application:
     app[loop_lag.LOOP_LAG] = LoopLagMonitor()
     app.cleanup_ctx.append(loop_lag.run_loop_lag_monitor)
     for method, path, handler in [*ROUTES, *security_routes(config)]:
-        app.router.add_route(method, path, handler, expect_handler=expect_continue)
+        app.router.add_route(method, _any_segment(path), handler, expect_handler=expect_continue)
+    services.rest_capabilities.install(capability_check(app))
     return app
+
+
+def capability_check(app: web.Application) -> CapabilityCheck:
+    """ES `RestController#checkSupported` over this app's routes: a route for the method whose path pattern matches.
+
+    Handlers here declare no capabilities, so any capability asked makes it unsupported; parameters are not
+    checked (ES's answer for a handler whose `supportedQueryParameters` is null). An explicit path wins over an
+    `{index}` route, as in dispatch: `DELETE /_tasks` is a 405 here, so it is not supported.
+    """
+
+    def check(method: str, path: str, parameters: Set[str], wanted: Set[str]) -> bool:
+        if wanted:
+            return False
+        matching = []
+        for resource in app.router.resources():
+            info = resource.get_info()
+            pattern = info.get("pattern")
+            if info.get("path") == path or (pattern is not None and pattern.fullmatch(path) is not None):
+                matching.append((info.get("formatter", "").startswith("/{index}"), resource))
+        explicit = [resource for by_index, resource in matching if not by_index]
+        candidates = explicit or [resource for _, resource in matching]
+        return any(route.method == method for resource in candidates for route in resource)
+
+    return check

@@ -24,7 +24,16 @@ from node.human import format_duration_nanos, format_java_double, format_time_va
 from rest.output import TEXT, OutputFormat, negotiate_table, render
 from rest.params import Params
 
-__all__ = ["CAT_RESPONSE_PARAMS", "CatTable", "Cell", "Column", "Duration", "cat_response", "render_cat"]
+__all__ = [
+    "CAT_RESPONSE_PARAMS",
+    "CatTable",
+    "Cell",
+    "Column",
+    "Duration",
+    "cat_response",
+    "es_columns",
+    "render_cat",
+]
 
 CAT_RESPONSE_PARAMS: frozenset[str] = frozenset({"format", "h", "v", "ts", "pri", "bytes", "size", "time", "s"})
 
@@ -58,6 +67,19 @@ class Column:
     default: bool = True
     description: str | None = None
     text_align: Literal["left", "right"] = "left"
+
+
+def es_columns(cells: Sequence[tuple[str, str]]) -> tuple[Column, ...]:
+    """Columns from ES's `Table#addCell(name, attributes)` strings: `;`-separated `key:value` pairs, `default`
+    (true unless `false`), `alias` (comma-separated), `text-align` and `desc` (ES `Table#addCell` splits them the
+    same way, on `;` then on the first `:`)."""
+    out = []
+    for name, attributes in cells:
+        attrs = dict(attr.split(":", 1) for attr in attributes.split(";") if ":" in attr)
+        aliases = tuple(a for a in attrs.get("alias", "").split(",") if a)
+        align: Literal["left", "right"] = "right" if attrs.get("text-align") == "right" else "left"
+        out.append(Column(name, aliases, attrs.get("default", "true") != "false", attrs.get("desc"), align))
+    return tuple(out)
 
 
 @dataclass(slots=True)

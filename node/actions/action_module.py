@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.actions.aliases import GetAliasesAction, IndicesAliasesAction
 from node.actions.authenticate import AuthenticateAction
 from node.actions.bulk import BulkAction, DeleteAction, IndexAction, ShardBulkAction, UpdateAction
 from node.actions.cancel_tasks import CancelTasksAction
 from node.actions.cluster_health import ClusterHealthAction
+from node.actions.cluster_state import ClusterStateAction
 from node.actions.cluster_stats import ClusterStatsAction
 from node.actions.data_streams import GetDataStreamAction
 from node.actions.get import GetAction, MultiGetAction
 from node.actions.get_task import GetTaskAction
+from node.actions.index_settings import (
+    CloseIndexAction,
+    GetMappingsAction,
+    GetSettingsAction,
+    OpenIndexAction,
+    PutMappingAction,
+    UpdateSettingsAction,
+)
 from node.actions.indices_admin import (
     AutoCreateIndexAction,
     ClusterGetSettingsAction,
@@ -28,6 +38,7 @@ from node.actions.indices_admin import (
 from node.actions.indices_stats import IndicesStatsAction
 from node.actions.list_tasks import ListTasksAction
 from node.actions.main import MainAction
+from node.actions.nodes_capabilities import NodesCapabilitiesAction
 from node.actions.nodes_info import NodesInfoAction
 from node.actions.nodes_stats import NodesStatsAction
 from node.actions.refresh import RefreshAction, ShardRefreshAction
@@ -49,8 +60,10 @@ ACTIONS: tuple[type[TransportAction[Any, Any]], ...] = (
     TestTasksAction,
     # cluster
     NodesInfoAction,
+    NodesCapabilitiesAction,
     NodesStatsAction,
     ClusterHealthAction,
+    ClusterStateAction,
     ClusterStatsAction,
     ClusterGetSettingsAction,
     ClusterUpdateSettingsAction,
@@ -59,6 +72,14 @@ ACTIONS: tuple[type[TransportAction[Any, Any]], ...] = (
     AutoCreateIndexAction,
     DeleteIndexAction,
     GetIndexAction,
+    IndicesAliasesAction,
+    GetAliasesAction,
+    UpdateSettingsAction,
+    GetSettingsAction,
+    PutMappingAction,
+    GetMappingsAction,
+    CloseIndexAction,
+    OpenIndexAction,
     IndicesStatsAction,
     GetDataStreamAction,
     RefreshAction,

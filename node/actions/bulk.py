@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,11 +37,11 @@ from node.actions.support.replication_action import TransportReplicationAction
 from node.actions.support.transport_action import TransportAction
 from node.cluster.state import ClusterState
 from node.common.action_names import BULK, BULK_SHARD, DELETE_DOCUMENT, INDEX_DOCUMENT, UPDATE_DOCUMENT
-from node.data.bulk_request import BulkItem, describe_bulk
+from node.data.bulk_request import BulkItem, describe_bulk, resolve_write_targets
 from node.data.doc_routing import new_document_id, shard_id
 from node.data.errors import index_not_found
 from node.data.index_metadata import indices_of
-from node.errors import ElasticsearchError
+from node.errors import ElasticsearchError, IllegalArgumentError
 from node.indices.simulated_work import simulate
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
@@ -184,23 +185,31 @@ class BulkAction(TransportAction[BulkRequest, list[ItemOutcome]]):
 
     async def execute(self, task: Task, request: BulkRequest) -> list[ItemOutcome]:
         """Runs a validated bulk in `task` (the bulk task, or a single-document task); one outcome per item."""
-        items, options = list(request.items), request.options
+        options = request.options
+        items, unwritable = resolve_write_targets(
+            request.items, indices_of(self.cluster.state().metadata), time.time_ns() // 1_000_000
+        )
         outcomes: list[ItemOutcome | None] = [None] * len(items)
-        failed_indices = await self._auto_create(task, items)
+        failed_indices = await self._auto_create(task, [i for p, i in enumerate(items) if p not in unwritable])
         indices = indices_of(self.cluster.state().metadata)
         writes: dict[tuple[str, int], ShardWrite] = {}
         for position, item in enumerate(items):
             assert item.index is not None
-            error = failed_indices.get(item.index)
+            error = unwritable.get(position) or failed_indices.get(item.index)
             index = indices.get(item.index)
             if error is None and index is None:
                 error = index_not_found(item.index)
             if error is not None:
                 outcomes[position] = ItemOutcome(item.action, item.index, item.id, error.status, error=error)
                 continue
+            assert index is not None
+            if item.id == "" and item.action in ("index", "create"):  # ES `IndexRouting#process`
+                error = IllegalArgumentError("if _id is specified it must not be empty")
+                outcomes[position] = ItemOutcome(item.action, index.name, item.id, error.status, error=error)
+                continue
             if item.id is None:  # ES generates the id on the coordinating node, once the index is known
                 item = items[position] = item.with_id(new_document_id())
-            assert index is not None and item.id is not None
+            assert item.id is not None
             if item.source_problem is not None:
                 failure = _parse_failure(item.source_problem)
                 outcomes[position] = ItemOutcome(item.action, index.name, item.id, failure.status, error=failure)

@@ -22,7 +22,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from node.actions.support.services import NodeServices
@@ -37,9 +37,9 @@ from node.data.errors import (
     NoShardAvailableActionError,
     ShardNotFoundError,
     VersionConflictEngineError,
-    index_not_found,
 )
 from node.data.index_metadata import indices_of
+from node.data.index_resolver import concrete_single_index
 from node.data.shard_iterator import CopyFailure, is_shard_not_available
 from node.data.shard_query import render_get_result
 from node.data.source_filter import SourceFilter
@@ -174,9 +174,10 @@ class GetAction(_ShardReader):
             ElasticsearchError: every copy failed, the last one with more than "not available" (ES relays it).
         """
         state = self.cluster.state()
-        meta = indices_of(state.metadata).get(request.index)
-        if meta is None:
-            raise index_not_found(request.index)
+        indices = indices_of(state.metadata)
+        # An alias of one index or a date-math name reads its index; a closed index refuses (ES `concreteSingleIndex`).
+        request = replace(request, index=concrete_single_index(request.index, indices))
+        meta = indices[request.index]
         shard = shard_id(request.id, meta.number_of_shards, request.routing)
         shard_request = pb.ShardSearchRequest(
             index=request.index, index_uuid=meta.uuid, shard=shard, doc_ids=[request.id],
@@ -203,18 +204,22 @@ class MultiGetAction(_ShardReader):
         state = self.cluster.state()
         indices = indices_of(state.metadata)
         answers: list[dict[str, Any] | None] = [None] * len(request.items)
+        resolved = list(request.items)
         by_shard: dict[tuple[str, int], list[int]] = {}
         for position, item in enumerate(request.items):
-            meta = indices.get(item.index)
-            if meta is None:
-                answers[position] = _failure(item, index_not_found(item.index))
+            try:
+                name = concrete_single_index(item.index, indices)
+            except ElasticsearchError as e:
+                answers[position] = _failure(item, e)
                 continue
+            item = resolved[position] = replace(item, index=name)
+            meta = indices[name]
             by_shard.setdefault((item.index, shard_id(item.id, meta.number_of_shards, item.routing)), []).append(
                 position
             )
 
         async def one_shard(index: str, shard: int, positions: Sequence[int]) -> None:
-            items = [request.items[p] for p in positions]
+            items = [resolved[p] for p in positions]
             shard_request = pb.ShardSearchRequest(
                 index=index, index_uuid=indices[index].uuid, shard=shard, doc_ids=[i.id for i in items],
                 fetch_json=json.dumps([json.loads(i.as_get(None).fetch_json()) for i in items], separators=(",", ":")),

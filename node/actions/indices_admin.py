@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from node.actions.support.master_node_action import MasterNodeRequest, TransportMasterNodeAction
@@ -35,11 +35,13 @@ from node.common.action_names import (
     GET_INDEX,
 )
 from node.common.time_value import TimeValue
+from node.data.aliases import AliasAction, aliases_of, apply_alias_actions
 from node.data.allocation import copies_of, initial_routing, routing_of, with_routing
 from node.data.cluster_settings import SettingsUpdate, apply_settings_update, nested
-from node.data.errors import ResourceAlreadyExistsError
+from node.data.date_math import resolve_date_math
+from node.data.errors import InvalidIndexNameError, ResourceAlreadyExistsError
 from node.data.index_metadata import IndexMetadata, indices_of, parse_index_settings, validate_index_name
-from node.data.index_resolver import IndicesOptions, resolve_indices
+from node.data.index_resolver import IndicesOptions, now_millis, resolve_indices
 from node.errors import ElasticsearchError, IllegalArgumentError
 from node.indices.routing_service import reroute_state
 from node.storage.store import new_node_id
@@ -96,15 +98,33 @@ def enough_active_shards(state: ClusterState, index: str, uuid: str, wanted: Act
     return True
 
 
-def _create(state: ClusterState, name: str, settings: Mapping[str, str], uuid: str, version: str) -> ClusterState:
+def _create(
+    state: ClusterState,
+    name: str,
+    settings: Mapping[str, str],
+    uuid: str,
+    version: str,
+    *,
+    mappings: Mapping[str, Any] | None = None,
+    aliases: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ClusterState:
     """The state with a new index, its routing and its primaries allocated (ES `MetadataCreateIndexService`)."""
     validate_index_name(name)
     indices = indices_of(state.metadata)
     if name in indices:
         raise ResourceAlreadyExistsError(name, indices[name].uuid)
+    if name in aliases_of(indices):
+        raise InvalidIndexNameError(name, "already exists as alias")
     index = IndexMetadata.create(
         name, settings, uuid=uuid, creation_date=time.time_ns() // 1_000_000, version_created=version
     )
+    if mappings:
+        index = replace(index, mappings=dict(mappings))
+    if aliases:
+        indices, _ = apply_alias_actions(
+            {**indices, name: index}, [AliasAction("add", name, alias, meta) for alias, meta in aliases.items()]
+        )
+        index = indices[name]
     indices[name] = index
     routing = routing_of(state.metadata)
     routing[name] = initial_routing(index.number_of_shards, index.number_of_replicas)
@@ -118,6 +138,8 @@ def _create(state: ClusterState, name: str, settings: Mapping[str, str], uuid: s
 class CreateIndexRequest(MasterNodeRequest):
     index: str
     settings: Mapping[str, str] = field(default_factory=dict)
+    mappings: Mapping[str, Any] = field(default_factory=dict)
+    aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     wait_for_active_shards: ActiveShardCount = 1
     timeout: TimeValue = DEFAULT_ACK_TIMEOUT
     cause: str = "api"
@@ -135,15 +157,22 @@ class CreateIndexAction(TransportMasterNodeAction[CreateIndexRequest]):
             master, as ES validates the request first).
         ResourceAlreadyExistsError: the index exists.
         """
-        validate_index_name(request.index)
+        validate_index_name(resolve_date_math(request.index, now_millis()))
         parse_index_settings(request.settings)
         return await super().execute(task, request)
 
     async def master_operation(self, task: Task | None, request: CreateIndexRequest) -> Mapping[str, Any]:
-        name, uuid, version = request.index, new_node_id(), self.services.config.es_version
+        # ES `TransportCreateIndexAction` resolves a date-math name on the master and answers with the result.
+        name, uuid, version = (
+            resolve_date_math(request.index, now_millis()),
+            new_node_id(),
+            self.services.config.es_version,
+        )
         await self.cluster.submit_state_update(
             f"create-index [{name}], cause [{request.cause}]",
-            lambda state: _create(state, name, request.settings, uuid, version),
+            lambda state: _create(
+                state, name, request.settings, uuid, version, mappings=request.mappings, aliases=request.aliases
+            ),
         )
         wanted = request.wait_for_active_shards
         shards_acknowledged = True
@@ -215,10 +244,19 @@ class DeleteIndexAction(TransportMasterNodeAction[DeleteIndexRequest]):
         return await super().execute(task, request)
 
     async def master_operation(self, task: Task | None, request: DeleteIndexRequest) -> Mapping[str, Any]:
-        options = IndicesOptions(request.ignore_unavailable, request.allow_no_indices, expand_hidden=True)
+        options = IndicesOptions(
+            request.ignore_unavailable, request.allow_no_indices, expand_hidden=True, expand_closed=True
+        )
 
         def update(state: ClusterState) -> ClusterState:
             indices = indices_of(state.metadata)
+            aliases = aliases_of(indices)
+            for expression in request.indices:  # ES resolves a delete's names with `ignoreAliases`
+                if expression in aliases:
+                    raise IllegalArgumentError(
+                        f"The provided expression [{expression}] matches an alias, specify the corresponding "
+                        "concrete indices instead."
+                    )
             names = resolve_indices(request.indices, indices, options)
             if not names:
                 return state

@@ -21,6 +21,7 @@ from node.common.action_names import NODES_INFO
 from node.common.time_value import TimeValue
 from node.config import NodeConfig
 from node.errors import FailedNodeError
+from node.monitor.info import aggregations_info, jvm_info, thread_pool_info, total_indexing_buffer
 from node.tasks.task import Task
 from node.transport.pb import transport_pb2 as pb
 
@@ -65,8 +66,9 @@ def _process_rss_bytes() -> int:
 def local_node_info(
     config: NodeConfig, node: DiscoveryNode, metrics: Sequence[str], started_at_millis: int
 ) -> dict[str, Any]:
-    """This node's entry of a nodes-info response, limited to `metrics` (`_all` when empty)."""
-    wanted = set(metrics) if metrics and "_all" not in metrics else set(ALLOWED_METRICS)
+    """This node's entry of a nodes-info response, limited to `metrics` (every one for `_all`; none for an empty
+    list, as ES answers `/_nodes/_master/_none`), in ES `NodeInfo#toXContent`'s order."""
+    wanted = set(ALLOWED_METRICS) if "_all" in metrics else set(metrics)
     info: dict[str, Any] = {
         "name": node.name,
         "transport_address": node.transport_address,
@@ -76,9 +78,11 @@ def local_node_info(
         "build_flavor": "default",
         "build_type": "tar",
         "build_hash": build_hash(node.version),
-        "roles": sorted(node.roles),
-        "attributes": dict(node.attributes),
     }
+    if "indices" in wanted:  # ES sets the indexing buffer only when the `indices` metric is asked for
+        info["total_indexing_buffer_in_bytes"] = total_indexing_buffer()
+    info["roles"] = sorted(node.roles)
+    info["attributes"] = dict(node.attributes)
     if "settings" in wanted:
         info["settings"] = {
             "cluster": {"name": config.cluster_name},
@@ -107,6 +111,10 @@ def local_node_info(
             "python": sys.version.split()[0],
             "resident_memory_in_bytes": _process_rss_bytes(),
         }
+    if "jvm" in wanted:
+        info["jvm"] = jvm_info(started_at_millis)
+    if "thread_pool" in wanted:
+        info["thread_pool"] = thread_pool_info()
     if "transport" in wanted:
         info["transport"] = {
             "bound_address": [node.transport_address],
@@ -124,6 +132,8 @@ def local_node_info(
         info["modules"] = []
     if "ingest" in wanted:
         info["ingest"] = {"processors": []}
+    if "aggregations" in wanted:
+        info["aggregations"] = aggregations_info()
     return info
 
 

@@ -107,6 +107,11 @@ class BulkByScrollRequest:
     source_filter: SourceFilter = field(default_factory=SourceFilter)  # reindex: `source._source`
     dest_routing: str = "keep"  # reindex: `keep`, `discard` or `=<value>`
     dest_version_type: VersionType = VersionType.INTERNAL
+    # What the source's search body set that a bulk-by-scroll refuses (ES `AbstractBulkByScrollRequest#validate`,
+    # `ReindexRequest#validate`): `from`, `stored_fields`, `_source: false`.
+    search_from: bool = False
+    stored_fields: bool = False
+    fetch_source_false: bool = False
 
     def description(self) -> str:
         """ES `ReindexRequest#getDescription` and friends: `reindex from [src] to [dest]`."""
@@ -121,12 +126,13 @@ class BulkByScrollRequest:
         return f"delete-by-query {searched}"
 
     def validate(self) -> None:
-        """ES `ReindexRequest#validate`, `DeleteByQueryRequest#validate` and the shared checks."""
+        """ES `ReindexRequest#validate`, `DeleteByQueryRequest#validate` and the shared checks, in ES's order: the
+        shared ones (`AbstractBulkByScrollRequest#validate`) first, then the subclass's."""
         problems = []
-        if self.action == REINDEX and not self.source:
-            problems.append("use _all if you really want to copy from all existing indexes")
-        if self.action == DELETE_BY_QUERY and self.query is None:
-            problems.append("query is missing")
+        if self.search_from:
+            problems.append("from is not supported in this context")
+        if self.stored_fields:
+            problems.append("stored_fields is not supported in this context")
         if self.max_docs != -1 and self.max_docs <= 0:
             problems.append(
                 "maxDocs should be greater than 0 if the request is limited to some number of documents or -1 if it "
@@ -134,6 +140,12 @@ class BulkByScrollRequest:
             )
         if self.slice is not None and self.slices != 1:
             problems.append("can't specify both manual and automatic slicing at the same time")
+        if self.action == REINDEX and not self.source:
+            problems.append("use _all if you really want to copy from all existing indexes")
+        if self.action == REINDEX and self.fetch_source_false:
+            problems.append("_source:false is not supported in this context")
+        if self.action == DELETE_BY_QUERY and self.query is None:
+            problems.append("query is missing")
         if self.action == REINDEX and self.dest is None:
             problems.append("index must be specified")
         if problems:

@@ -12,6 +12,7 @@ __all__ = [
     "CANCEL_TASKS",
     "CANCEL_TASKS_NODE",
     "CLEAR_SCROLL",
+    "CLOSE_INDEX",
     "CLUSTER_GET_SETTINGS",
     "CLUSTER_HEALTH",
     "CLUSTER_STATE",
@@ -26,13 +27,17 @@ __all__ = [
     "DELETE_INDEX",
     "DISCOVERY_PEERS",
     "FOLLOWER_CHECK",
+    "GET_ALIASES",
     "GET_DATA_STREAMS",
     "GET_DOCUMENT",
     "GET_DOCUMENT_SHARD",
     "GET_INDEX",
+    "GET_INDEX_SETTINGS",
+    "GET_MAPPINGS",
     "GET_TASK",
     "HANDSHAKE",
     "INDEX_DOCUMENT",
+    "INDICES_ALIASES",
     "INDICES_STATS",
     "INDICES_STATS_NODE",
     "JOIN",
@@ -42,12 +47,15 @@ __all__ = [
     "MAIN",
     "MULTI_GET",
     "MULTI_GET_SHARD",
+    "NODES_CAPABILITIES",
     "NODES_INFO",
     "NODES_INFO_NODE",
     "NODES_STATS",
     "NODES_STATS_NODE",
+    "OPEN_INDEX",
     "PRE_VOTE",
     "PUBLISH_STATE",
+    "PUT_MAPPING",
     "REFRESH",
     "REFRESH_SHARD",
     "REFRESH_SHARD_PRIMARY",
@@ -73,6 +81,7 @@ __all__ = [
     "TEST_TASK_NODE_CHILD",
     "UPDATE_BY_QUERY",
     "UPDATE_DOCUMENT",
+    "UPDATE_INDEX_SETTINGS",
     "VALIDATE_JOIN",
     "node_level",
 ]
@@ -106,6 +115,14 @@ AUTO_CREATE_INDEX = "indices:admin/auto_create"
 DELETE_INDEX = "indices:admin/delete"
 GET_INDEX = "indices:admin/get"
 GET_DATA_STREAMS = "indices:admin/data_stream/get"
+INDICES_ALIASES = "indices:admin/aliases"
+GET_ALIASES = "indices:admin/aliases/get"
+UPDATE_INDEX_SETTINGS = "indices:admin/settings/update"
+GET_INDEX_SETTINGS = "indices:monitor/settings/get"
+PUT_MAPPING = "indices:admin/mapping/put"
+GET_MAPPINGS = "indices:admin/mappings/get"
+CLOSE_INDEX = "indices:admin/close"
+OPEN_INDEX = "indices:admin/open"
 INDICES_STATS = "indices:monitor/stats"
 INDICES_STATS_NODE = node_level(INDICES_STATS)
 CLUSTER_UPDATE_SETTINGS = "cluster:admin/settings/update"
@@ -145,11 +162,13 @@ RETHROTTLE = "cluster:admin/reindex/rethrottle"
 RETHROTTLE_NODE = node_level(RETHROTTLE)
 
 NODES_INFO = "cluster:monitor/nodes/info"
+NODES_CAPABILITIES = "cluster:monitor/nodes/capabilities"
 NODES_INFO_NODE = node_level(NODES_INFO)
 NODES_STATS = "cluster:monitor/nodes/stats"
 NODES_STATS_NODE = node_level(NODES_STATS)
 CLUSTER_STATS = "cluster:monitor/stats"
 CLUSTER_STATS_NODE = node_level(CLUSTER_STATS)
+CLUSTER_STATE = "cluster:monitor/state"
 CLUSTER_HEALTH = "cluster:monitor/health"
 CLUSTER_STATE = "cluster:monitor/state"
 

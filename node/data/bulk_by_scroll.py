@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import json
 import math
 import re
 import struct
@@ -166,8 +167,23 @@ class BodyFields:
         position = self._text.find(f'"{field}"')
         return XContentParseError(1, position + 1 if position >= 0 else 1, f"[{self._parser}] {message}", cause=cause)
 
+    def failed_field(self, field: str, cause: ElasticsearchError) -> XContentParseError:
+        """ES `ObjectParser#parseValue`: `[reindex] failed to parse field [source]` when a field's own parser failed,
+        located where that parser left the outer one: at the end of an object or array value (`parser.map()`
+        consumed it), else at the value."""
+        line, column = value_end(self._text, field)
+        return XContentParseError(line, column, f"[{self._parser}] failed to parse field [{field}]", cause=cause)
+
     def _type_error(self, field: str) -> XContentParseError:
         return self._error(field, f"{field} doesn't support values of type: {json_token(self._object[field])}")
+
+    def has(self, field: str) -> bool:
+        """Whether the object sets `field` (to anything but null, which ES's parsers read as absent)."""
+        return self._object.get(field) is not None
+
+    def raw(self, field: str) -> Any:
+        """The value of `field` as the JSON parser read it."""
+        return self._object.get(field)
 
     def object(self, field: str) -> BodyFields:
         """An object field (`ValueType.OBJECT`); an absent one reads as empty."""
@@ -232,6 +248,30 @@ class BodyFields:
         if slice_id is None or slice_max is None:
             raise ParsingError("[slice] requires [id] and [max]")
         return slice_id, slice_max
+
+
+def value_end(text: str, field: str) -> tuple[builtins.int, builtins.int]:
+    """Line and column (1-based, as Jackson counts them) of the closing brace or bracket of `field`'s object or
+    array value in `text`; of the field name for any other value (where `BodyFields` locates its errors), or when
+    the value cannot be found."""
+    start = text.find(f'"{field}"')
+    if start < 0:
+        return 1, 1
+    fallback = (text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1)
+    colon = text.find(":", start + len(field) + 2)
+    if colon < 0:
+        return fallback
+    value_start = colon + 1
+    while value_start < len(text) and text[value_start] in " \t\r\n":
+        value_start += 1
+    if value_start >= len(text) or text[value_start] not in "{[":
+        return fallback
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, value_start)
+    except ValueError:
+        return fallback
+    last = end - 1
+    return text.count("\n", 0, last) + 1, last - (text.rfind("\n", 0, last) + 1) + 1
 
 
 def _java_int_text(text: str) -> str:

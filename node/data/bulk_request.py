@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from node.data.date_math import resolve_date_math
 from node.data.doc_versioning import (
     MATCH_ANY,
     UNASSIGNED_PRIMARY_TERM,
@@ -32,10 +33,12 @@ from node.data.doc_versioning import (
     WriteConditions,
 )
 from node.data.errors import XContentParseError
+from node.data.index_metadata import IndexMetadata
+from node.data.index_resolver import concrete_write_index
 from node.data.json_body import decode_utf8, json_token, parse_json, read_json
 from node.data.source_filter import SourceFilter, parse_source_filter
 from node.data.update_request import UpdateSpec
-from node.errors import ActionRequestValidationError, IllegalArgumentError
+from node.errors import ActionRequestValidationError, ElasticsearchError, IllegalArgumentError
 
 __all__ = [
     "ACTIONS",
@@ -44,6 +47,7 @@ __all__ = [
     "describe_source",
     "parse_bulk",
     "parse_source",
+    "resolve_write_targets",
     "source_error",
     "validate_bulk",
     "write_conditions",
@@ -86,6 +90,7 @@ class BulkItem:
     retry_on_conflict: int = 0
     source_problem: str | None = None  # index/create: why the source cannot be parsed (an item-level failure)
     source_text: str = ""  # for the description of a single-document request
+    require_alias: bool = False  # the request's or the action line's `require_alias`
 
     @property
     def upsert(self) -> bool:
@@ -193,6 +198,41 @@ def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] |
     return action, metadata
 
 
+def _flag(value: Any, default: bool) -> bool:
+    """A boolean of an action line (ES `BulkRequestParser`: `parser.booleanValue()`, `true`/`false` or strings)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
+
+
+def resolve_write_targets(
+    items: Sequence[BulkItem], indices: Mapping[str, IndexMetadata], now: int
+) -> tuple[list[BulkItem], dict[int, ElasticsearchError]]:
+    """Each item with its concrete index (ES `IndexNameExpressionResolver#concreteWriteIndex` in
+    `TransportBulkAction`): an alias's write index, a date-math name resolved; an index that does not exist yet
+    keeps its (resolved) name for auto-creation. The items that cannot be written are returned by position with
+    ES's error: `require_alias` on a name that is not an alias, an alias without a write index, a closed index."""
+    out: list[BulkItem] = []
+    errors: dict[int, ElasticsearchError] = {}
+    for position, item in enumerate(items):
+        if item.index is None:
+            out.append(item)
+            continue
+        try:
+            target = concrete_write_index(item.index, indices, require_alias=item.require_alias, now=now)
+        except ElasticsearchError as e:
+            errors[position] = e
+            out.append(item)
+            continue
+        name = target if target is not None else resolve_date_math(item.index, now)
+        out.append(item if name == item.index else replace(item, index=name))
+    return out, errors
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -218,7 +258,9 @@ def source_error(source: str | bytes) -> str | None:
     return parse_source(source)[1]
 
 
-def parse_bulk(body: bytes, default_index: str | None, default_routing: str | None = None) -> list[BulkItem]:
+def parse_bulk(
+    body: bytes, default_index: str | None, default_routing: str | None = None, default_require_alias: bool = False
+) -> list[BulkItem]:
     """The items of an NDJSON bulk body, in order.
 
     Raises:
@@ -241,8 +283,9 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         doc_id = _text(metadata.get("_id"))
         routing = _text(metadata.get("routing")) or default_routing
         conditions = _conditions(metadata)
+        require_alias = _flag(metadata.get("require_alias"), default_require_alias)
         if action == "delete":
-            items.append(BulkItem("delete", index, doc_id, routing, conditions=conditions))
+            items.append(BulkItem("delete", index, doc_id, routing, conditions=conditions, require_alias=require_alias))
             continue
         if number >= len(lines):
             break  # ES drops an action whose source line never came
@@ -255,7 +298,10 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
             item = _update_item(decode_utf8(raw_source), index, doc_id, routing)
             fetch = parse_source_filter(metadata["_source"]) if "_source" in metadata else item.fetch_source
             retries = _long(metadata, "retry_on_conflict", 0)
-            items.append(replace(item, conditions=conditions, fetch_source=fetch, retry_on_conflict=retries))
+            updated = replace(
+                item, conditions=conditions, fetch_source=fetch, retry_on_conflict=retries, require_alias=require_alias
+            )
+            items.append(updated)
             continue
         document, problem = (
             parse_source(raw_source) if raw_source.strip() else (None, "failed to parse, document is empty")
@@ -263,7 +309,7 @@ def parse_bulk(body: bytes, default_index: str | None, default_routing: str | No
         text = raw_source.decode("utf-8", errors="replace")  # the description only
         items.append(
             BulkItem(action, index, doc_id, routing, document, conditions=conditions, source_problem=problem,
-                     source_text=text)
+                     source_text=text, require_alias=require_alias)
         )  # fmt: skip
     return items
 
@@ -299,7 +345,7 @@ def validate_bulk(items: Sequence[BulkItem]) -> None:
     for item in items:
         if item.index is None:
             problems.append("index is missing")
-        if item.action in ("update", "delete") and item.id is None:
+        if item.action in ("update", "delete") and not item.id:  # ES `Strings#isEmpty(id)`
             problems.append("id is missing")
         problems.extend(item.problems())
         if item.action == "update" and item.update is not None:

@@ -2,6 +2,9 @@
 
     ElasticsearchError
     ├── InvalidIndexNameError              "invalid_index_name_exception"          400
+    ├── InvalidAliasNameError              "invalid_alias_name_exception"          400
+    ├── IndexClosedError                   "index_closed_exception"                400
+    ├── AliasesNotFoundError               "aliases_not_found_exception"           404
     ├── ResourceAlreadyExistsError         "resource_already_exists_exception"     400
     ├── ParseError                         "parse_exception"                       400
     ├── ParsingError                       "parsing_exception"                     400 (with `line` and `col`)
@@ -29,8 +32,11 @@ from typing import Any
 from node.errors import ElasticsearchError, IndexNotFoundError
 
 __all__ = [
+    "AliasesNotFoundError",
     "DocumentMissingError",
     "IllegalIndexShardStateError",
+    "IndexClosedError",
+    "InvalidAliasNameError",
     "InvalidIndexNameError",
     "JsonParseError",
     "NoLongerPrimaryShardError",
@@ -66,6 +72,41 @@ class InvalidIndexNameError(ElasticsearchError):
 
     def __init__(self, index: str, detail: str) -> None:
         super().__init__(f"Invalid index name [{index}], {detail}", metadata=_index_metadata(index))
+
+
+class InvalidAliasNameError(ElasticsearchError):
+    """ES `InvalidAliasNameException`: `Invalid alias name [a], <why>`, with the index it was added to."""
+
+    es_type = "invalid_alias_name_exception"
+    default_status = 400
+
+    def __init__(self, alias: str, detail: str, index: str | None = None, uuid: str = "_na_") -> None:
+        metadata = _index_metadata(index, uuid) if index is not None else None
+        super().__init__(f"Invalid alias name [{alias}], {detail}", metadata=metadata)
+
+
+class IndexClosedError(ElasticsearchError):
+    """ES `IndexClosedException`: a read or write of a closed index (`reason` is just `closed`)."""
+
+    es_type = "index_closed_exception"
+    default_status = 400
+
+    def __init__(self, index: str, uuid: str = "_na_") -> None:
+        super().__init__("closed", metadata=_index_metadata(index, uuid))
+
+
+class AliasesNotFoundError(ElasticsearchError):
+    """ES `AliasesNotFoundException` (a `ResourceNotFoundException`): `aliases [a, b] missing`."""
+
+    es_type = "aliases_not_found_exception"
+    default_status = 404
+
+    def __init__(self, names: Sequence[str]) -> None:
+        resource_id: Any = names[0] if len(names) == 1 else list(names)
+        super().__init__(
+            f"aliases [{', '.join(names)}] missing",
+            metadata={"resource.type": "aliases", "resource.id": resource_id},
+        )
 
 
 class ResourceAlreadyExistsError(ElasticsearchError):

@@ -8,11 +8,14 @@ worst of its shards, the cluster the worst of its indices; with no index at all 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from node.data.aliases import aliases_of
 from node.data.allocation import ShardCopy, routing_of, routing_view
+from node.data.date_math import resolve_date_math
 from node.data.index_metadata import indices_of
 from node.errors import IllegalArgumentError
 
@@ -155,12 +158,17 @@ def health_indices(metadata: Mapping[str, Any], expressions: Iterable[str]) -> l
     exprs = [e for e in expressions if e]
     if not exprs or exprs in (["_all"], ["*"]):
         return None
-    known = sorted(indices_of(metadata))
+    indices = indices_of(metadata)
+    known = sorted(indices)
+    aliases = aliases_of(indices)
+    now = time.time_ns() // 1_000_000
     out: list[str] = []
-    for expression in exprs:
+    for expression in (resolve_date_math(e, now) for e in exprs):
         if "*" in expression:
             pattern = re.compile(".*".join(map(re.escape, expression.split("*"))), re.DOTALL)
             out.extend(n for n in known if pattern.fullmatch(n) and n not in out)
+        elif expression in aliases:  # an alias stands for its indices
+            out.extend(n for n in aliases[expression] if n not in out)
         elif expression not in out:
             out.append(expression)
     return out

@@ -235,6 +235,11 @@ class IndexMetadata:
     primary_terms: tuple[int, ...]
     in_sync: tuple[frozenset[str], ...]
     state: str = "open"
+    # ES `AliasMetadata` by alias name, each in its `toXContent` shape (`filter`, `index_routing`,
+    # `search_routing`, `is_write_index`, `is_hidden`, only those set), and the mapping as given (stored, not
+    # enforced: documents are not parsed against it).
+    aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    mappings: Mapping[str, Any] = field(default_factory=dict)
     parsed: IndexSettings = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -268,13 +273,22 @@ class IndexMetadata:
     def with_replicas(self, replicas: int) -> IndexMetadata:
         return replace(self, settings={**self.settings, "index.number_of_replicas": str(replicas)})
 
+    @property
+    def is_closed(self) -> bool:
+        return self.state == "close"
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "settings": dict(self.settings),
             "state": self.state,
             "primary_terms": list(self.primary_terms),
             "in_sync_allocations": [sorted(ids) for ids in self.in_sync],
         }
+        if self.aliases:
+            out["aliases"] = {name: dict(alias) for name, alias in self.aliases.items()}
+        if self.mappings:
+            out["mappings"] = dict(self.mappings)
+        return out
 
     @classmethod
     def from_json(cls, name: str, data: Mapping[str, Any]) -> IndexMetadata:
@@ -286,7 +300,15 @@ class IndexMetadata:
         shards = int(data["settings"].get("index.number_of_shards", "1"))
         terms = tuple(data.get("primary_terms") or (1,) * shards)
         in_sync = tuple(frozenset(ids) for ids in data.get("in_sync_allocations") or [[]] * shards)
-        return cls(name, dict(data["settings"]), terms, in_sync, data.get("state", "open"))
+        return cls(
+            name,
+            dict(data["settings"]),
+            terms,
+            in_sync,
+            data.get("state", "open"),
+            dict(data.get("aliases") or {}),
+            dict(data.get("mappings") or {}),
+        )
 
     @classmethod
     def create(

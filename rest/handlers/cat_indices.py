@@ -21,10 +21,12 @@ from node.data.allocation import copies_of, routing_view
 from node.data.health import cluster_health
 from node.data.index_metadata import IndexMetadata, indices_of
 from node.data.index_resolver import IndicesOptions, resolve_indices
+from node.errors import IllegalArgumentError
 from node.human import format_byte_size, format_iso_millis
 from node.indices.shard_stats import simulated_size
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.cat import CAT_RESPONSE_PARAMS, CatTable, Cell, Column, cat_response
+from rest.cat_columns import SHARDS_COLUMNS
 from rest.handlers.indices import indices_options
 from rest.params import Params, split_by_comma
 
@@ -56,21 +58,6 @@ INDICES_COLUMNS = (
     Column("dataset.size", (), True, "total size of dataset", "right"),
 )
 
-SHARDS_COLUMNS = (
-    Column("index", ("i", "idx"), True, "index name"),
-    Column("shard", ("s", "sh"), True, "shard name"),
-    Column("prirep", ("p", "pr", "primaryOrReplica"), True, "primary or replica"),
-    Column("state", ("st",), True, "shard state"),
-    Column("docs", ("d", "dc"), True, "number of docs in shard", "right"),
-    Column("store", ("sto",), True, "store size of shard (how much disk it uses)", "right"),
-    Column("dataset", (), True, "total size of dataset", "right"),
-    Column("ip", (), True, "ip of node where it lives"),
-    Column("id", (), False, "unique id of node where it lives"),
-    Column("node", ("n",), True, "name of node where it lives"),
-    Column("unassigned.reason", ("ur",), False, "reason shard became unassigned"),
-    Column("recoverysource.type", ("rs",), False, "recovery source type"),
-)
-
 
 def _help(request: web.Request, columns: tuple[Column, ...]) -> web.Response | None:
     req = rest_request(request)
@@ -96,14 +83,27 @@ def _bytes_unit(params: Params) -> str | None:
     return params.str("bytes")
 
 
+def _health_filter(value: str | None) -> str | None:
+    """ES `ClusterHealthStatus#fromString`, case-insensitive, which `RestIndicesAction` reads `health` with.
+
+    Raises:
+        IllegalArgumentError: `unknown cluster health status [x]`.
+    """
+    if value is None:
+        return None
+    if value.lower() not in ("green", "yellow", "red"):
+        raise IllegalArgumentError(f"unknown cluster health status [{value}]")
+    return value.lower()
+
+
 async def cat_indices(request: web.Request) -> web.Response:
     helped = _help(request, INDICES_COLUMNS)
     if helped is not None:
         return helped
     req = rest_request(request)
     p = req.params
-    options = indices_options(p)
-    health_filter = p.str("health")
+    options = indices_options(p, expand_closed=True)  # ES `RestIndicesAction`: `strictExpand`
+    health_filter = _health_filter(p.str("health"))
     p.consume("local", "master_timeout", "include_unloaded_segments", "pri")
     p.check_unrecognized(CAT_RESPONSE_PARAMS)
     state = cluster_state(request)
@@ -117,11 +117,12 @@ async def cat_indices(request: web.Request) -> web.Response:
     for name in names:
         index = indices[name]
         status = health.indices[name].status if name in health.indices else "red"
-        if health_filter is not None and status != health_filter.lower():
+        if health_filter is not None and status != health_filter:
             continue
         primary_docs: int | None = None
         total_size = primary_size = 0
-        for shard_id, copies in enumerate(copies_of(metadata, name)):
+        # A closed index has no statistics in ES: its document and size cells stay empty.
+        for shard_id, copies in enumerate(copies_of(metadata, name) if not index.is_closed else ()):
             for copy in copies:
                 count = docs.get((index.uuid, shard_id, copy.node)) if copy.active else None
                 if count is None:

@@ -63,7 +63,7 @@ def _write_options(params: Params) -> BulkOptions:
     refresh = params.str("refresh")
     if refresh not in (None, "", "true", "false", "wait_for"):
         raise IllegalArgumentError(f"Unknown value for refresh: [{refresh}].")
-    params.consume("wait_for_active_shards", "pipeline", "require_alias", "require_data_stream")
+    params.consume("wait_for_active_shards", "pipeline", "require_data_stream")
     return BulkOptions(
         timeout.millis if timeout is not None and timeout.millis >= 0 else 60_000,
         "true" if refresh == "" else (None if refresh == "false" else refresh),
@@ -93,12 +93,13 @@ async def bulk(request: web.Request) -> web.Response:
     p = req.params
     options = _write_options(p)
     routing = p.str("routing")
+    require_alias = p.bool("require_alias", False)
     fetch: SourceFilter | None = None
     if p.has("_source") or p.has("_source_includes") or p.has("_source_excludes"):
         fetch = _source_filter(p)
     p.consume("list_executed_pipelines", "include_source_on_error")
     p.check_unrecognized()
-    items = parse_bulk(required_body(await request.read()), request.match_info.get("index"), routing)
+    items = parse_bulk(required_body(await request.read()), request.match_info.get("index"), routing, require_alias)
     if fetch is not None:  # ES's bulk-level `_source` is every update's default
         items = [i if i.action != "update" or i.fetch_source is not None else _with_fetch(i, fetch) for i in items]
     validate_bulk(items)
@@ -134,6 +135,7 @@ async def _index(request: web.Request, create: bool) -> web.Response:
     options = _write_options(p)
     routing = p.str("routing")
     conditions = _conditions(p)
+    require_alias = p.bool("require_alias", False)
     op_type = p.str("op_type")
     p.consume("include_source_on_error")
     p.check_unrecognized()
@@ -148,7 +150,7 @@ async def _index(request: web.Request, create: bool) -> web.Response:
     action = "create" if create or (op_type or "").lower() == "create" else "index"
     document, problem = parse_source(raw)
     item = BulkItem(action, index, doc_id, routing or None, document, conditions=conditions, source_problem=problem,
-                    source_text=text)  # fmt: skip
+                    source_text=text, require_alias=require_alias)  # fmt: skip
     validate_bulk([item])
     description = f"index {{[{index}][{doc_id}], source[{describe_source(text)}]}}"
     (outcome,) = await rest_client(request).execute(IndexAction, BulkRequest((item,), options, description))

@@ -8,6 +8,7 @@ every `{index}` route that behaviour.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -23,9 +24,11 @@ from node.actions.indices_admin import (
 )
 from node.actions.refresh import RefreshAction, RefreshRequest
 from node.common.time_value import TimeValue
+from node.data.aliases import parse_alias
 from node.data.cluster_settings import nested
+from node.data.errors import ParseError
 from node.data.index_metadata import IndexMetadata, indices_of, parse_create_index_body
-from node.data.index_resolver import IndicesOptions, parse_expand_wildcards, resolve_indices
+from node.data.index_resolver import IndicesOptions, parse_wildcard_states, resolve_indices
 from node.data.json_body import parse_json_object
 from node.errors import ElasticsearchError
 from rest.app_keys import cluster_state, rest_client, rest_request
@@ -70,13 +73,20 @@ def reject_shadowed_path(request: web.Request) -> None:
         raise web.HTTPMethodNotAllowed(request.method, allowed)
 
 
-def indices_options(params: Params, *, allow_no_indices: bool = True) -> IndicesOptions:
-    """ES `IndicesOptions#fromRequest`: `ignore_unavailable`, `allow_no_indices`, `expand_wildcards`."""
-    expand = parse_expand_wildcards(params.list("expand_wildcards") or ["open"])
+def indices_options(
+    params: Params, *, allow_no_indices: bool = True, expand_closed: bool = False, forbid_closed: bool = False
+) -> IndicesOptions:
+    """ES `IndicesOptions#fromRequest`: `ignore_unavailable`, `allow_no_indices`, `expand_wildcards` (by default
+    open indices, and closed ones too when `expand_closed`); `forbid_closed` for requests that read documents."""
+    values = params.list("expand_wildcards") or (["open", "closed"] if expand_closed else ["open"])
+    open_, closed, hidden = parse_wildcard_states(values)
     return IndicesOptions(
         ignore_unavailable=params.bool("ignore_unavailable", False),
         allow_no_indices=params.bool("allow_no_indices", allow_no_indices),
-        expand_hidden=expand,
+        expand_hidden=hidden,
+        expand_open=open_,
+        expand_closed=closed,
+        forbid_closed=forbid_closed,
     )
 
 
@@ -88,6 +98,26 @@ def _timeout(params: Params, name: str) -> TimeValue:
     return value if value is not None and value.millis >= 0 else _DEFAULT_TIMEOUT
 
 
+def _mappings_and_aliases(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The `mappings` (kept as given: ES 7+ has no type level) and the `aliases` of a create-index body (ES
+    `CreateIndexRequest#source`, `Alias#fromXContent`).
+
+    Raises:
+        ParseError: `mappings` or `aliases` that is not an object.
+        IllegalArgumentError: an alias with an unknown field.
+    """
+    mappings = body.get("mappings") or {}
+    if not isinstance(mappings, Mapping):
+        raise ParseError("key [mappings] must be an object")
+    raw_aliases = body.get("aliases") or {}
+    if not isinstance(raw_aliases, Mapping):
+        raise ParseError("key [aliases] must be an object")
+    aliases = {}
+    for alias, fields in raw_aliases.items():
+        aliases[alias] = parse_alias(alias, fields if isinstance(fields, Mapping) else {})
+    return dict(mappings), aliases
+
+
 async def create_index(request: web.Request) -> web.Response:
     reject_shadowed_path(request)
     req = rest_request(request)
@@ -97,10 +127,12 @@ async def create_index(request: web.Request) -> web.Response:
     timeout = _timeout(p, "timeout")
     master_timeout = _timeout(p, "master_timeout")
     p.check_unrecognized()
-    settings = parse_create_index_body(parse_json_object(await request.read()))
+    body = parse_json_object(await request.read())
+    settings = parse_create_index_body(body)
+    mappings, aliases = _mappings_and_aliases(body)
     create = CreateIndexRequest(
-        index=name, settings=settings, wait_for_active_shards=wait_for_active_shards, timeout=timeout,
-        master_timeout=master_timeout,
+        index=name, settings=settings, mappings=mappings, aliases=aliases,
+        wait_for_active_shards=wait_for_active_shards, timeout=timeout, master_timeout=master_timeout,
     )  # fmt: skip
     return req.respond(await rest_client(request).execute(CreateIndexAction, create))
 
@@ -127,8 +159,8 @@ def _index_body(indices: list[IndexMetadata], flat: bool) -> dict[str, Any]:
         name = index.name
         settings = dict(index.settings)
         out[name] = {
-            "aliases": {},
-            "mappings": {},
+            "aliases": {alias: dict(meta) for alias, meta in index.aliases.items()},
+            "mappings": dict(index.mappings),
             "settings": settings if flat else nested(settings),
         }
     return out

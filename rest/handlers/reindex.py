@@ -9,7 +9,7 @@ update-by-query response omits `created`, delete-by-query's also `updated`, as E
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +19,7 @@ from node.actions.rethrottle import RethrottleAction, RethrottleRequest
 from node.common.action_names import DELETE_BY_QUERY, UPDATE_BY_QUERY
 from node.common.action_names import REINDEX as REINDEX_ACTION
 from node.data.bulk_by_scroll import (
+    AUTO_SLICES,
     UNLIMITED,
     BodyFields,
     parse_requests_per_second,
@@ -27,10 +28,11 @@ from node.data.bulk_by_scroll import (
 )
 from node.data.doc_versioning import VersionType
 from node.data.errors import XContentParseError
+from node.data.index_resolver import IndicesOptions
 from node.data.json_body import parse_json_object
 from node.data.search_request import ParsingError
 from node.data.source_filter import parse_source_filter
-from node.errors import IllegalArgumentError
+from node.errors import ElasticsearchError, IllegalArgumentError
 from node.tasks.task_id import TaskId
 from rest.app_keys import cluster_state, rest_client, rest_request
 from rest.handlers.indices import indices_options, reject_shadowed_path
@@ -59,22 +61,74 @@ def _conflicts(value: Any) -> str:
 
 
 def _common(params: Params) -> dict[str, Any]:
-    """The parameters every bulk-by-scroll endpoint reads (ES `AbstractBaseReindexRestHandler`)."""
+    """The parameters every bulk-by-scroll endpoint reads (ES `AbstractBaseReindexRestHandler`); `max_docs` is
+    the URL's, which `_max_docs` sets after the body's, as ES's `setCommonOptions` does."""
     rps = parse_requests_per_second(params.str("requests_per_second"))
     slices = parse_slices(params.str("slices"))
     scroll = params.time("scroll")
     timeout = params.time("timeout")
     max_docs = params.int("max_docs")
     params.consume("refresh", "wait_for_active_shards", "require_alias")
-    out: dict[str, Any] = {
+    return {
         "requests_per_second": UNLIMITED if rps is None else rps,
         "slices": slices,
         "scroll_millis": scroll.millis if scroll is not None else DEFAULT_SCROLL_MILLIS,
         "timeout_millis": timeout.millis if timeout is not None and timeout.millis >= 0 else 60_000,
+        "max_docs": max_docs,
     }
-    if max_docs is not None:
-        out["max_docs"] = max_docs
-    return out
+
+
+def _set_max_docs(current: int, max_docs: int, slices: int | str) -> int:
+    """ES `setMaxDocsValidateIdentical` then `AbstractBulkByScrollRequest#setMaxDocs`.
+
+    Raises:
+        IllegalArgumentError: a value other than one already set, a negative one, or fewer than the slices.
+    """
+    if current != -1 and current != max_docs:
+        raise IllegalArgumentError(f"[max_docs] set to two different values [{current}] and [{max_docs}]")
+    if max_docs < 0:
+        raise IllegalArgumentError(f"[max_docs] parameter cannot be negative, found [{max_docs}]")
+    if max_docs < (0 if slices == AUTO_SLICES else int(slices)):
+        raise IllegalArgumentError("[max_docs] should be >= [slices]")
+    return max_docs
+
+
+def _max_docs(
+    common: dict[str, Any], body_max_docs: int, *, body_error: Callable[[ElasticsearchError], Exception]
+) -> int:
+    """The request's `max_docs` (-1: all), set from the body (parsed while `slices` is still 1), then from the URL
+    (after `slices`), as ES's REST handlers set them."""
+    max_docs = -1
+    if body_max_docs != -1:
+        try:
+            max_docs = _set_max_docs(-1, body_max_docs, 1)
+        except IllegalArgumentError as e:
+            raise body_error(e) from None
+    url_max_docs = common.pop("max_docs")
+    if url_max_docs is not None:
+        max_docs = _set_max_docs(max_docs, url_max_docs, common["slices"])
+    return max_docs
+
+
+def _search_source(source: BodyFields) -> dict[str, Any]:
+    """What a bulk-by-scroll reads of the source's search body (ES `SearchSourceBuilder#parseXContent`).
+
+    Raises:
+        ElasticsearchError: a value the search body refuses (the caller wraps it as ES's outer parser does).
+    """
+    batch_size = source.int("size")
+    if batch_size is not None and batch_size < 0:  # ES SearchSourceBuilder#size
+        raise IllegalArgumentError(f"[size] parameter cannot be negative, found [{batch_size}]")
+    search_from = source.int("from")
+    if search_from is not None and search_from < 0:  # ES SearchSourceBuilder#from
+        raise IllegalArgumentError(f"[from] parameter cannot be negative, found [{search_from}]")
+    return {
+        "batch_size": batch_size,
+        "slice": source.slice(),
+        "search_from": search_from is not None,
+        "stored_fields": source.has("stored_fields"),
+        "fetch_source_false": source.has("_source") and source.raw("_source") is False,
+    }
 
 
 async def _run(
@@ -120,32 +174,41 @@ async def reindex(request: web.Request) -> web.Response:
             raise _unknown_field("reindex", key, text)
     fields = BodyFields("reindex", body, text)
     source, dest = fields.object("source"), fields.object("dest")
+    indices = source.indices()
+    try:
+        search = _search_source(source)
+    except ElasticsearchError as e:  # ES's `source` parser fails inside the reindex ObjectParser, which wraps it
+        cause = e.cause if isinstance(e, XContentParseError) and e.cause is not None else e
+        raise fields.failed_field("source", cause) from None
     for key in body.get("dest") or {}:
         if key not in ("index", "op_type", "version_type", "pipeline", "routing"):
             raise _unknown_field("dest", key, text)
     op_type = dest.string("op_type") or "index"
     if op_type not in ("index", "create"):
         raise IllegalArgumentError(f"opType must be 'create' or 'index', found: [{op_type}]")
-    batch_size = source.int("size")
-    if batch_size is not None and batch_size < 0:  # ES SearchSourceBuilder#size
-        raise IllegalArgumentError(f"[size] parameter cannot be negative, found [{batch_size}]")
-    max_docs = fields.int("max_docs")
+    body_max_docs = fields.int("max_docs")
+    max_docs = _max_docs(
+        common,
+        -1 if body_max_docs is None else body_max_docs,
+        body_error=lambda e: fields.failed_field("max_docs", e),
+    )
     source_body = body.get("source") or {}
     dest_body = body.get("dest") or {}
     bbs = BulkByScrollRequest(
         action=REINDEX_ACTION,
-        source=source.indices(),
+        source=indices,
         dest=dest.string("index"),
         query=(body.get("source") or {}).get("query"),
-        batch_size=batch_size,
-        slice=source.slice(),
         conflicts=_conflicts(body.get("conflicts", "abort")),
         script=fields.script(),
         op_type=op_type,
         source_filter=parse_source_filter(source_body.get("_source")),
         dest_routing=str(dest_body.get("routing") or "keep"),
         dest_version_type=VersionType.parse(dest_body.get("version_type")),
-        **{**common, **({"max_docs": max_docs} if max_docs is not None else {})},
+        max_docs=max_docs,
+        options=IndicesOptions(forbid_closed=True),  # ES reads the source with a search's options
+        **search,
+        **common,
     )
     return await _run(request, bbs, wait, created=True, updated=True)
 
@@ -159,7 +222,7 @@ async def _by_query(request: web.Request, action: str) -> web.Response:
     scroll_size = p.int("scroll_size")
     conflicts = p.str("conflicts")
     q = p.str("q")
-    options = indices_options(p)
+    options = indices_options(p, forbid_closed=True)
     p.consume(*_SEARCH_PARAMS)
     if action == UPDATE_BY_QUERY:
         p.consume("pipeline", "version_type")
@@ -178,7 +241,8 @@ async def _by_query(request: web.Request, action: str) -> web.Response:
     if q is not None:
         query = {"query_string": {"query": q}}
     fields = BodyFields("update_by_query" if action == UPDATE_BY_QUERY else "delete_by_query", body, raw.decode())
-    max_docs = fields.int("max_docs")
+    body_max_docs = fields.int("max_docs")
+    max_docs = _max_docs(common, -1 if body_max_docs is None else body_max_docs, body_error=lambda e: e)
     bbs = BulkByScrollRequest(
         action=action,
         source=tuple(split_by_comma(request.match_info["index"])),
@@ -188,7 +252,8 @@ async def _by_query(request: web.Request, action: str) -> web.Response:
         conflicts=_conflicts(conflicts if conflicts is not None else body.get("conflicts", "abort")),
         script=fields.script(),
         options=options,
-        **{**common, **({"max_docs": max_docs} if max_docs is not None else {})},
+        max_docs=max_docs,
+        **common,
     )
     return await _run(request, bbs, wait, created=False, updated=action == UPDATE_BY_QUERY)
 

@@ -45,7 +45,7 @@ _SEARCH_TYPES = {"query_then_fetch": "QUERY_THEN_FETCH", "dfs_query_then_fetch":
 _ACCEPTED = (
     "batched_reduce_size", "pre_filter_shard_size", "max_concurrent_shard_requests", "allow_partial_search_results",
     "request_cache", "routing", "ccs_minimize_roundtrips", "df", "analyzer", "analyze_wildcard", "lenient",
-    "default_operator", "explain", "timeout", "terminate_after", "stored_fields", "docvalue_fields", "stats",
+    "default_operator", "explain", "timeout", "stored_fields", "docvalue_fields", "stats",
     "suggest_field", "suggest_text", "suggest_size", "suggest_mode", "typed_keys", "ignore_throttled",
     "include_named_queries_score", "force_synthetic_source", "search_pipeline",
 )  # fmt: skip
@@ -76,6 +76,14 @@ def _non_negative(params: Params, name: str, body: Mapping[str, Any]) -> int | N
     if number < 0:
         raise IllegalArgumentError(f"[{name}] parameter cannot be negative, found [{number}]")
     return number
+
+
+def _check_terminate_after(params: Params) -> None:
+    """ES `SearchSourceBuilder#terminateAfter`, which `RestSearchAction` and `RestCountAction` call with the
+    parameter read as a Java int; it only ends collection early, which counted documents need not simulate."""
+    terminate_after = params.int("terminate_after")
+    if terminate_after is not None and terminate_after < 0:
+        raise IllegalArgumentError("terminateAfter must be > 0")
 
 
 def parse_search_request(request: web.Request, params: Params, raw: bytes) -> SearchRequest:
@@ -115,8 +123,9 @@ def parse_search_request(request: web.Request, params: Params, raw: bytes) -> Se
     version = params.bool("version", bool(body.get("version", False)))
     seq_no_primary_term = params.bool("seq_no_primary_term", bool(body.get("seq_no_primary_term", False)))
     track_scores = params.bool("track_scores", bool(body.get("track_scores", False)))
+    _check_terminate_after(params)
     params.consume(*_ACCEPTED)
-    options = indices_options(params)
+    options = indices_options(params, forbid_closed=True)
     return SearchRequest(
         indices=tuple(split_by_comma(request.match_info.get("index"))),
         options=options,
@@ -168,11 +177,12 @@ async def count(request: web.Request) -> web.Response:
         source["query"] = {"query_string": {"query": query}}
     source["track_total_hits"] = TRACK_ALL
     compile_query(source.get("query"))
-    p.consume("df", "analyzer", "default_operator", "lenient", "analyze_wildcard", "min_score", "terminate_after",
-              "routing", "ignore_throttled")  # fmt: skip
+    _check_terminate_after(p)
+    p.consume("df", "analyzer", "default_operator", "lenient", "analyze_wildcard", "min_score", "routing",
+              "ignore_throttled")  # fmt: skip
     search_request = SearchRequest(
         indices=tuple(split_by_comma(request.match_info.get("index"))),
-        options=indices_options(p),
+        options=indices_options(p, forbid_closed=True),
         size=0,
         track_total_hits=TRACK_ALL,
         source=source,

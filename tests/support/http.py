@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-__all__ = ["KeepAliveSender", "RawAnswer", "Response", "call", "exchange", "wait_until"]
+__all__ = ["KeepAliveSender", "RawAnswer", "Response", "call", "call_with_body", "exchange", "wait_until"]
 
 T = TypeVar("T")
 
@@ -46,6 +46,16 @@ def call(
         return Response(response.status, response.headers, response.read().decode("utf-8"))
     finally:
         conn.close()
+
+
+def call_with_body(base_url: str, method: str, path: str, body: Any = None) -> Response:
+    """`call` with a body: bytes go as NDJSON (a bulk), anything else as compact JSON, None as no body."""
+    if body is None:
+        return call(base_url, method, path)
+    if isinstance(body, bytes):
+        return call(base_url, method, path, headers={"Content-Type": "application/x-ndjson"}, body=body)
+    data = json.dumps(body, separators=(",", ":")).encode()
+    return call(base_url, method, path, headers={"Content-Type": "application/json"}, body=data)
 
 
 def _exchange(

@@ -10,6 +10,7 @@ missing master, one that steps down, cannot be reached or fails to publish is re
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -24,6 +25,7 @@ __all__ = ["MasterNodeRequest", "TransportMasterNodeAction"]
 
 DEFAULT_MASTER_TIMEOUT = TimeValue(30, "s")
 _FOREVER_S = 365 * 86_400.0  # `master_timeout=-1`: wait for a master as long as it takes
+_MIN_APPLY_WAIT_S = 1.0  # a master that answered at the end of `master_timeout` still gets its state applied here
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,12 +57,30 @@ class TransportMasterNodeAction(TransportAction[MasterRequest, dict[str, Any]], 
     async def execute(self, task: Task, request: MasterRequest) -> dict[str, Any]:
         message = pb.MasterRequest(body_json=request_to_json(request), description=self.describe(request))
         timeout = request.master_timeout.seconds if request.master_timeout.millis >= 0 else _FOREVER_S
+        started = time.monotonic()
         response: pb.MasterResponse = await self.services.master_requests.execute(
             self.name, message, parent=task, local=self._on_master, timeout=timeout
         )
+        await self._apply_acknowledged_state(response.state_version, timeout - (time.monotonic() - started))
         return json.loads(response.body_json)
+
+    async def _apply_acknowledged_state(self, version: int, timeout: float) -> None:
+        """Waits until this node applied the state the master answered from.
+
+        ES's master applies a new state only after the other nodes applied it, so once an index's shards are
+        acknowledged, every node that acknowledged the publication already shows them. Here every node applies a
+        committed state on its own, so the node that received the request waits for that version itself: a
+        `_cat/indices` right after `PUT /index` on a node that is not the master then sees what the master saw.
+        A node that cannot get there in time (it left the cluster meanwhile) answers anyway, as ES's
+        acknowledgement timeout does.
+        """
+        if version <= self.cluster.state().version:
+            return
+        await self.cluster.wait_for_state(lambda s: s.version >= version, max(timeout, _MIN_APPLY_WAIT_S))
 
     async def _on_master(self, task: Task | None, message: pb.MasterRequest) -> pb.MasterResponse:
         request: MasterRequest = request_from_json(self.request_type, message.body_json)  # type: ignore[assignment]
         body = await self.master_operation(task, request)
-        return pb.MasterResponse(body_json=json.dumps(body, separators=(",", ":")))
+        return pb.MasterResponse(
+            body_json=json.dumps(body, separators=(",", ":")), state_version=self.cluster.state().version
+        )

@@ -6,11 +6,12 @@ what it uses, so adding an action never changes the composition root beyond one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from node.cluster.master_requests import MasterRequests
 from node.cluster.service import ClusterService
+from node.common.rest_capabilities import RestCapabilities
 from node.config import NodeConfig
 from node.data.bulk_by_scroll import BulkByScrollTasks
 from node.events.journal import EventJournal
@@ -47,6 +48,7 @@ class NodeServices:
     monitor: MonitorService
     search_contexts: SearchContexts
     events: EventJournal
+    rest_capabilities: RestCapabilities = field(default_factory=RestCapabilities)
 
     @property
     def task_manager(self) -> TaskManager:

@@ -303,6 +303,24 @@ class NodesStatsNodeResponse(_message.Message):
     stats_json: str
     def __init__(self, stats_json: _Optional[str] = ...) -> None: ...
 
+class NodesCapabilitiesNodeRequest(_message.Message):
+    __slots__ = ("method", "path", "parameters", "capabilities")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    path: str
+    parameters: _containers.RepeatedScalarFieldContainer[str]
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, method: _Optional[str] = ..., path: _Optional[str] = ..., parameters: _Optional[_Iterable[str]] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class NodesCapabilitiesNodeResponse(_message.Message):
+    __slots__ = ("supported",)
+    SUPPORTED_FIELD_NUMBER: _ClassVar[int]
+    supported: bool
+    def __init__(self, supported: _Optional[bool] = ...) -> None: ...
+
 class BanParentRequest(_message.Message):
     __slots__ = ("parent_task_id", "ban", "reason", "wait_for_completion")
     PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
@@ -382,10 +400,12 @@ class MasterRequest(_message.Message):
     def __init__(self, body_json: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class MasterResponse(_message.Message):
-    __slots__ = ("body_json",)
+    __slots__ = ("body_json", "state_version")
     BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    STATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     body_json: str
-    def __init__(self, body_json: _Optional[str] = ...) -> None: ...
+    state_version: int
+    def __init__(self, body_json: _Optional[str] = ..., state_version: _Optional[int] = ...) -> None: ...
 
 class ShardStateRequest(_message.Message):
     __slots__ = ("index", "index_uuid", "shard", "node_id", "primary_term", "message")
