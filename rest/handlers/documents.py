@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote_plus
 
 from aiohttp import web
 
@@ -113,9 +114,15 @@ def _with_fetch(item: BulkItem, fetch: SourceFilter) -> BulkItem:
 
 
 def _location(outcome: ItemOutcome, routing: str | None) -> str:
-    """ES `DocWriteResponse#getLocation`."""
-    location = f"/{outcome.index}/_doc/{outcome.id}"
-    return f"{location}?routing={routing}" if routing is not None else location
+    """ES `DocWriteResponse#getLocation`: index, id and routing each encoded by Java's `URLEncoder`."""
+    location = f"/{_url_encoded(outcome.index)}/_doc/{_url_encoded(outcome.id)}"
+    return f"{location}?routing={_url_encoded(routing)}" if routing is not None else location
+
+
+def _url_encoded(text: str) -> str:
+    """Java `URLEncoder.encode(text, UTF_8)`: only letters, digits and `.-*_` stay; a space becomes `+`, a lone
+    surrogate `?`."""
+    return quote_plus(text, safe="*", errors="replace").replace("~", "%7E")
 
 
 def _single_response(outcome: ItemOutcome, request: web.Request, routing: str | None = None) -> web.Response:

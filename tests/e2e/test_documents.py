@@ -240,6 +240,14 @@ def test_get_answers_routing_and_the_location_of_a_routed_create(cluster: LocalC
     assert list(hit) == ["_index", "_id", "_score", "_routing", "_source"]
 
 
+def test_the_location_of_a_created_document_is_url_encoded_as_es_does(cluster: LocalCluster) -> None:
+    create_index(cluster, "encoded")
+    created = request(cluster, "PUT", "/encoded/_doc/a%0Ab%20c~%C3%A9?routing=x%0Dy", {"a": 1})
+    assert created.status == 201
+    assert created.headers["Location"] == "/encoded/_doc/a%0Ab+c%7E%C3%A9?routing=x%0Dy"
+    assert ok(request(cluster, "GET", "/encoded/_doc/a%0Ab%20c~%C3%A9?routing=x%0Dy"))["_id"] == "a\nb c~é"
+
+
 def test_deletes_and_updates_answer_seq_no_and_primary_term(cluster: LocalCluster) -> None:
     create_index(cluster, "d", shards=1)
     ok(request(cluster, "PUT", "/d/_doc/1", {"n": 1}), 201)

@@ -5,8 +5,9 @@ with bad values, unknown and huge names), headers (media types, `X-Opaque-Id` by
 (broken, deep, huge-numbered, non-UTF-8 or merely unexpected JSON, or NDJSON).
 
 What is left out is what would make a request legitimately slow or change the cluster under test: fault
-injection (`POST /_sim/faults`), test tasks that run until cancelled, waits (a 1 s `timeout` is always added to the
-routes that wait), throttled or massively sliced reindexing, and index names outside a small pool.
+injection (`POST /_sim/faults`), the never-ending event stream (`GET /_sim/events`), test tasks that run until
+cancelled, waits (a 1 s `timeout` is always added to the routes that wait), throttled or massively sliced
+reindexing, and index names outside a small pool.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from rest.app import ROUTES
 
 __all__ = ["BadRequest", "answer_problem", "bad_request", "bad_requests"]
 
-_EXCLUDED = {("POST", "/_sim/faults"), ("POST", "/_sim/faults/_heal")}
+# Fault injection would partition the cluster under test; the event stream never ends by design.
+_EXCLUDED = {("POST", "/_sim/faults"), ("POST", "/_sim/faults/_heal"), ("GET", "/_sim/events")}
 _WAITING = ("/_tasks", "/_cat/tasks", "/_cluster/health")
 _PATH_VALUES = {
     "index": ["stress", "stress-2", "missing", "*", "_all", "stress,missing", "-stress", "Stress", "st*", "%2e",
@@ -215,6 +217,8 @@ def answer_problem(request: BadRequest, status: int, content_type: str, body: by
     if status < 400:
         if content_type.startswith("text/plain") or "yaml" in content_type or not body:
             return None
+        if request.path.startswith("/_sim/ui") and not content_type.startswith("application/json"):
+            return None  # the live view's page and assets: HTML, CSS, JavaScript and icons
         try:
             json.loads(body)
         except ValueError:
