@@ -35,6 +35,24 @@ class TransportResponse(_message.Message):
     error_json: str
     def __init__(self, payload: _Optional[bytes] = ..., error_json: _Optional[str] = ...) -> None: ...
 
+class TransportFrames(_message.Message):
+    __slots__ = ("frames",)
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    frames: _containers.RepeatedCompositeFieldContainer[TransportFrame]
+    def __init__(self, frames: _Optional[_Iterable[_Union[TransportFrame, _Mapping]]] = ...) -> None: ...
+
+class TransportFrame(_message.Message):
+    __slots__ = ("request_id", "request", "response", "cancel")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    request: TransportRequest
+    response: TransportResponse
+    cancel: bool
+    def __init__(self, request_id: _Optional[int] = ..., request: _Optional[_Union[TransportRequest, _Mapping]] = ..., response: _Optional[_Union[TransportResponse, _Mapping]] = ..., cancel: _Optional[bool] = ...) -> None: ...
+
 class DiscoveryNode(_message.Message):
     __slots__ = ("id", "name", "ephemeral_id", "host", "transport_address", "http_address", "roles", "attributes", "version")
     class AttributesEntry(_message.Message):
