@@ -9,7 +9,7 @@ from typing import Any
 from node.actions.support.tasks_action import BaseTasksRequest, TransportTasksAction
 from node.common.action_names import LIST_TASKS
 from node.common.time_value import TimeValue
-from node.errors import ElasticsearchTimeoutError, TaskCancelledError
+from node.errors import ElasticsearchError, ElasticsearchTimeoutError, TaskCancelledError
 from node.tasks.task import Task, TaskInfo
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "ListTasksAction", "ListTasksRequest"]
@@ -44,6 +44,13 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
 
     async def task_operation(self, node_task: Task, request: ListTasksRequest, task: Task) -> TaskInfo:
         return task.info(detailed=request.detailed)
+
+    async def task_operations(
+        self, node_task: Task, request: ListTasksRequest, tasks: list[Task]
+    ) -> list[dict[str, Any] | ElasticsearchError]:
+        """Every task's info at once (ES `TransportListTasksAction#taskOperation` answers synchronously)."""
+        detailed = request.detailed
+        return [task.info_dict(detailed=detailed) for task in tasks]
 
     async def _wait_for(self, node_task: Task, matched: list[Task], request: ListTasksRequest) -> None:
         """Waits until every matched task except list requests is gone (reference §9.4, 8.9+ semantics)."""

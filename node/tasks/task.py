@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from node.errors import TaskCancelledError
 from node.human import format_duration_nanos, format_iso_millis
 from node.tasks.task_id import TaskId
 
-__all__ = ["Task", "TaskInfo", "TaskType"]
+__all__ = ["Task", "TaskInfo", "TaskInfos", "TaskType"]
 
 T = TypeVar("T")
 
@@ -106,16 +106,12 @@ class Task:
 
     def info(self, *, detailed: bool) -> TaskInfo:
         """An immutable snapshot; `running_time_in_nanos` is computed now, as ES does on every call."""
-        status = None
-        if detailed and self.status_provider is not None:
-            provided = self.status_provider()
-            status = dict(provided) if provided is not None else None
         return TaskInfo(
             node=self.node_id,
             id=self.id,
             type=self.type,
             action=self.action,
-            status=status,
+            status=self._status() if detailed else None,
             description=self.description if detailed else None,
             start_time_in_millis=self.start_time_millis,
             running_time_in_nanos=time.monotonic_ns() - self.start_nanos,
@@ -124,6 +120,61 @@ class Task:
             parent_task_id=str(self.parent_task_id) if self.parent_task_id.is_set else None,
             headers=dict(self.headers),
         )
+
+    def info_dict(self, *, detailed: bool) -> dict[str, Any]:
+        """`info(detailed=...).to_dict()` without the snapshot object in between: a listing of thousands of tasks
+        renders each one once, straight from the registry."""
+        parent = self.parent_task_id
+        return _task_info_dict(
+            self.node_id, self.id, self.type, self.action, self._status() if detailed else None,
+            self.description if detailed else None, self.start_time_millis, time.monotonic_ns() - self.start_nanos,
+            self.cancellable, self.cancel_reason is not None, f"{parent.node_id}:{parent.id}" if parent.is_set else None,
+            self.headers, human=False, include_cancelled=True,
+        )  # fmt: skip
+
+    def _status(self) -> dict[str, Any] | None:
+        if self.status_provider is None:
+            return None
+        provided = self.status_provider()
+        return dict(provided) if provided is not None else None
+
+
+def _task_info_dict(
+    node: str,
+    id: int,
+    type: str,
+    action: str,
+    status: Mapping[str, Any] | None,
+    description: str | None,
+    start_time_in_millis: int,
+    running_time_in_nanos: int,
+    cancellable: bool,
+    cancelled: bool,
+    parent_task_id: str | None,
+    headers: Mapping[str, str],
+    *,
+    human: bool,
+    include_cancelled: bool,
+) -> dict[str, Any]:
+    """The ES JSON of a TaskInfo, in ES field order (reference §3.1): the one place that decides it."""
+    out: dict[str, Any] = {"node": node, "id": id, "type": type, "action": action}
+    if status is not None:
+        out["status"] = status
+    if description is not None:
+        out["description"] = description
+    if human:
+        out["start_time"] = format_iso_millis(start_time_in_millis)
+    out["start_time_in_millis"] = start_time_in_millis
+    if human:
+        out["running_time"] = format_duration_nanos(running_time_in_nanos)
+    out["running_time_in_nanos"] = running_time_in_nanos
+    out["cancellable"] = cancellable
+    if cancellable and include_cancelled:
+        out["cancelled"] = cancelled
+    if parent_task_id is not None:
+        out["parent_task_id"] = parent_task_id
+    out["headers"] = dict(headers)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,24 +207,82 @@ class TaskInfo:
 
         `include_cancelled=False` is the `.tasks` document form, which never stores `cancelled`.
         """
-        out: dict[str, Any] = {"node": self.node, "id": self.id, "type": self.type, "action": self.action}
-        if self.status is not None:
-            out["status"] = self.status
-        if self.description is not None:
-            out["description"] = self.description
-        if human:
-            out["start_time"] = format_iso_millis(self.start_time_in_millis)
-        out["start_time_in_millis"] = self.start_time_in_millis
-        if human:
-            out["running_time"] = format_duration_nanos(self.running_time_in_nanos)
-        out["running_time_in_nanos"] = self.running_time_in_nanos
-        out["cancellable"] = self.cancellable
-        if self.cancellable and include_cancelled:
-            out["cancelled"] = self.cancelled
-        if self.parent_task_id is not None:
-            out["parent_task_id"] = self.parent_task_id
-        out["headers"] = dict(self.headers)
-        return out
+        return _task_info_dict(
+            self.node, self.id, self.type, self.action, self.status, self.description, self.start_time_in_millis,
+            self.running_time_in_nanos, self.cancellable, self.cancelled, self.parent_task_id, self.headers,
+            human=human, include_cancelled=include_cancelled,
+        )  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TaskInfo:
+        """Parses what `to_dict(human=False)` renders; a missing `cancelled` reads as false.
+
+        That default is ES's: `.tasks` documents never store `cancelled`, so a stored cancellable task is reported
+        as `"cancelled": false` even when it was cancelled (reference §20.12).
+        """
+        return cls(
+            node=data["node"],
+            id=int(data["id"]),
+            type=data["type"],
+            action=data["action"],
+            status=data.get("status"),
+            description=data.get("description"),
+            start_time_in_millis=int(data["start_time_in_millis"]),
+            running_time_in_nanos=int(data["running_time_in_nanos"]),
+            cancellable=bool(data["cancellable"]),
+            cancelled=bool(data.get("cancelled", False)),
+            parent_task_id=data.get("parent_task_id"),
+            headers=dict(data.get("headers") or {}),
+        )
 
     def status_json(self) -> str:
         return json.dumps(self.status, separators=(",", ":")) if self.status is not None else ""
+
+
+class TaskInfos(Sequence[TaskInfo]):
+    """The tasks one node answered, kept as ES renders them (`TaskInfo.to_dict()`), which is how they cross the
+    wire; a `TaskInfo` is built only for the task someone reads as one.
+
+    Rendering a listing in ES's default form needs nothing but these objects, so a listing of thousands of tasks
+    goes from the wire to the response body without a value object per task.
+    """
+
+    __slots__ = ("_dicts", "_infos")
+
+    def __init__(self, dicts: list[dict[str, Any]]) -> None:
+        self._dicts = dicts
+        self._infos: list[TaskInfo] | None = None
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """Every task's `to_dict()` form, in order; shared, never to be changed."""
+        return self._dicts
+
+    def _materialized(self) -> list[TaskInfo]:
+        if self._infos is None:
+            self._infos = [TaskInfo.from_dict(d) for d in self._dicts]
+        return self._infos
+
+    @overload
+    def __getitem__(self, index: int) -> TaskInfo: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TaskInfo]: ...
+
+    def __getitem__(self, index: int | slice) -> TaskInfo | list[TaskInfo]:
+        return self._materialized()[index]
+
+    def __iter__(self) -> Iterator[TaskInfo]:
+        return iter(self._materialized())
+
+    def __len__(self) -> int:
+        return len(self._dicts)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TaskInfos({self._dicts!r})"

@@ -59,6 +59,23 @@ def test_detailed_human_snapshot_adds_description_and_human_times_before_raw_one
     assert "cancelled" not in rendered
 
 
+@pytest.mark.parametrize("detailed", [False, True])
+def test_a_task_renders_straight_from_the_registry_as_its_snapshot_does(
+    detailed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("node.tasks.task.time.monotonic_ns", lambda: 10**12)
+    tm = TaskManager("n")
+    parent = tm.register(type="transport", action="p", cancellable=True)
+    tm.cancel(parent, "by user request")
+    for task in (
+        parent,
+        tm.register(type="direct", action="c", description="d", parent=parent.task_id, headers={"X-Opaque-Id": "me"}),
+        tm.register(type="transport", action="s", cancellable=True, status_provider=lambda: {"phase": "x"}),
+    ):
+        assert task.info_dict(detailed=detailed) == task.info(detailed=detailed).to_dict()
+        assert list(task.info_dict(detailed=detailed)) == list(task.info(detailed=detailed).to_dict())
+
+
 def test_header_size_limit() -> None:
     tm = TaskManager("n")
     with pytest.raises(IllegalArgumentError, match="Request exceeded the maximum size of task headers 16kb"):
