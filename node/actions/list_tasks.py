@@ -61,7 +61,7 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
         millis = millis if millis >= 0 else DEFAULT_WAIT_TIMEOUT.millis
         text = str(request.timeout) if request.timeout is not None else str(DEFAULT_WAIT_TIMEOUT)
         removals: asyncio.Future[list[None]] = asyncio.gather(*(self.task_manager.wait_for_removal(t) for t in waiting))
-        cancelled: asyncio.Future[bool] = asyncio.ensure_future(node_task.cancelled_event.wait())
+        cancelled = node_task.cancellation()
         try:
             waits: set[asyncio.Future[Any]] = {removals, cancelled}
             done, _ = await asyncio.wait(waits, timeout=millis / 1000, return_when=asyncio.FIRST_COMPLETED)

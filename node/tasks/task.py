@@ -35,8 +35,11 @@ class Task:
 
     The code running a task may attach a `status_provider` once it has the state to report (ES tasks expose the
     progress their own code updates). A cancellable task is cancelled by setting a flag; the code running it notices at its next check
-    (`raise_if_cancelled`, or awaiting `cancelled_event`), exactly as ES's `CancellableTask` — so a task can be
-    listed with `cancelled: true` while it still runs.
+    (`raise_if_cancelled`, or awaiting `cancellation()` or `cancelled_event`), exactly as ES's `CancellableTask` — so
+    a task can be listed with `cancelled: true` while it still runs.
+
+    A node holds thousands of these, most never cancelled and never waited on: what waiting on a cancellation needs
+    is created only for the tasks that are waited on.
     """
 
     node_id: str
@@ -51,11 +54,47 @@ class Task:
     start_time_millis: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
     start_nanos: int = field(default_factory=time.monotonic_ns)
     cancel_reason: str | None = None
-    cancelled_event: asyncio.Event = field(default_factory=asyncio.Event)
+    _cancel_waiters: list[asyncio.Future[None]] | None = field(default=None, init=False, repr=False)
+    _cancelled_event: asyncio.Event | None = field(default=None, init=False, repr=False)
 
     @property
     def task_id(self) -> TaskId:
         return TaskId(self.node_id, self.id)
+
+    @property
+    def cancelled_event(self) -> asyncio.Event:
+        """Set once the task is cancelled."""
+        if self._cancelled_event is None:
+            self._cancelled_event = asyncio.Event()
+            if self.cancel_reason is not None:
+                self._cancelled_event.set()
+        return self._cancelled_event
+
+    def cancellation(self) -> asyncio.Future[None]:
+        """A future that completes when the task is cancelled (at once if it is); cancel it to stop waiting."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.cancel_reason is not None:
+            future.set_result(None)
+            return future
+        if self._cancel_waiters is None:
+            self._cancel_waiters = []
+        self._cancel_waiters.append(future)
+        future.add_done_callback(self._forget_waiter)
+        return future
+
+    def mark_cancelled(self, reason: str) -> None:
+        """Sets the cancellation flag and wakes whoever waits on it; `TaskManager.cancel` is the one caller."""
+        self.cancel_reason = reason
+        if self._cancelled_event is not None:
+            self._cancelled_event.set()
+        waiters, self._cancel_waiters = self._cancel_waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _forget_waiter(self, future: asyncio.Future[None]) -> None:
+        if self._cancel_waiters is not None and future in self._cancel_waiters:
+            self._cancel_waiters.remove(future)
 
     @property
     def cancelled(self) -> bool:
@@ -70,9 +109,10 @@ class Task:
         """Awaits `awaitable`, but fails with `task cancelled [reason]` as soon as this task is cancelled."""
         self.ensure_not_cancelled()
         work = asyncio.ensure_future(awaitable)
-        cancelled = asyncio.ensure_future(self.cancelled_event.wait())
+        cancelled = self.cancellation()
+        waits: set[asyncio.Future[Any]] = {work, cancelled}
         try:
-            await asyncio.wait({work, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
             cancelled.cancel()
             if not work.done():
@@ -88,21 +128,39 @@ class Task:
         Unlike `run_unless_cancelled`, the futures are left running: work sent to other nodes ends through its
         bans, as ES's cancellable fan-outs leave it.
         """
-        pending = {f for f in futures if not f.done()}
+        pending = [f for f in futures if not f.done()]
         if not pending or not self.cancellable:
             if pending:
                 await asyncio.wait(pending)
             self.ensure_not_cancelled()
             return
-        cancelled = asyncio.ensure_future(self.cancelled_event.wait())
+        # One future woken by the last completion or by the cancellation (asyncio.wait would add a coroutine and
+        # sets for every waiting parent task).
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        left = len(pending)
+
+        def done(_: asyncio.Future[Any]) -> None:
+            nonlocal left
+            left -= 1
+            if left == 0 and not woken.done():
+                woken.set_result(None)
+
+        def cancelled(_: asyncio.Future[None]) -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        cancellation = self.cancellation()
+        cancellation.add_done_callback(cancelled)
+        for future in pending:
+            future.add_done_callback(done)
         try:
-            while pending:
-                done, _ = await asyncio.wait(pending | {cancelled}, return_when=asyncio.FIRST_COMPLETED)
-                if cancelled in done:
-                    self.ensure_not_cancelled()
-                pending -= done
+            await woken
         finally:
-            cancelled.cancel()
+            cancellation.remove_done_callback(cancelled)
+            cancellation.cancel()
+            for future in pending:
+                future.remove_done_callback(done)
+        self.ensure_not_cancelled()
 
     def info(self, *, detailed: bool) -> TaskInfo:
         """An immutable snapshot; `running_time_in_nanos` is computed now, as ES does on every call."""

@@ -101,6 +101,42 @@ def test_cancel_marks_once() -> None:
     assert task.info(detailed=False).cancelled
 
 
+def test_a_cancellation_wakes_its_waiters_and_a_later_one_at_once() -> None:
+    async def scenario() -> None:
+        tm = TaskManager("n")
+        task = tm.register(type="transport", action="a", cancellable=True)
+        waiting, abandoned = task.cancellation(), task.cancellation()
+        abandoned.cancel()
+        assert not waiting.done()
+        tm.cancel(task, "by user request")
+        assert waiting.done() and task.cancelled_event.is_set()
+        assert task.cancellation().done()
+
+    asyncio.run(scenario())
+
+
+def test_waiting_unless_cancelled_fails_at_the_cancellation_and_leaves_the_work_running() -> None:
+    async def scenario() -> None:
+        tm = TaskManager("n")
+        task = tm.register(type="transport", action="a", cancellable=True)
+        work = asyncio.get_running_loop().create_future()
+        waiter = asyncio.ensure_future(task.wait_unless_cancelled([work]))
+        await asyncio.sleep(0)
+        tm.cancel(task, "by user request")
+        with pytest.raises(TaskCancelledError, match=r"task cancelled \[by user request\]"):
+            await waiter
+        assert not work.done()
+        other = tm.register(type="transport", action="b", cancellable=True)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        later = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(later.set_result, None)
+        await other.wait_unless_cancelled([done, later])
+        assert later.done()
+
+    asyncio.run(scenario())
+
+
 def test_wait_for_removal_returns_when_unregistered() -> None:
     async def scenario() -> None:
         tm = TaskManager("n")
