@@ -21,6 +21,7 @@ server and 24 KB on the caller (a task with children on other nodes holds one re
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -106,35 +107,44 @@ class PeerConnection:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def send(self, request_id: int, envelope: pb.TransportRequest, timeout: float | None) -> asyncio.Future[Any]:
+        """Sends `envelope`; the future gets the peer's response. The caller calls `settle` once it stops waiting.
+
+        The future fails with `grpc.aio.AioRpcError`: `DEADLINE_EXCEEDED` after `timeout` seconds, the stream's
+        status when it broke, `UNAVAILABLE` at once when the connection is closed; or with what `fail_all` gives.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[pb.TransportResponse] = loop.create_future()
+        if self.closed:
+            future.set_exception(rpc_error(grpc.StatusCode.UNAVAILABLE, "connection closed"))
+            return future
+        timer = None if timeout is None else loop.call_later(max(timeout, 0.0), self._expire, request_id)
+        self._pending[request_id] = (future, timer)
+        self._outbox.put(pb.TransportFrame(request_id=request_id, request=envelope), len(envelope.payload))
+        if not self._workers:
+            self._open()
+        return future
+
+    def settle(self, request_id: int) -> None:
+        """The caller stopped waiting: a request still unanswered (timed out, failed, abandoned) is cancelled on
+        the peer."""
+        entry = self._pending.pop(request_id, None)
+        if entry is None:
+            return
+        if entry[1] is not None:
+            entry[1].cancel()
+        if not self.closed:
+            self._outbox.put(pb.TransportFrame(request_id=request_id, cancel=True), 0)
+
     async def exchange(
         self, request_id: int, envelope: pb.TransportRequest, timeout: float | None
     ) -> pb.TransportResponse:
-        """Sends `envelope` and returns the peer's response.
-
-        Raises:
-            grpc.aio.AioRpcError: `DEADLINE_EXCEEDED` after `timeout` seconds; the stream's status when it broke.
-            Exception: whatever `fail_all` failed the request with.
-            asyncio.CancelledError: the caller was cancelled; the peer is told to cancel the request.
-        """
-        if self.closed:
-            raise rpc_error(grpc.StatusCode.UNAVAILABLE, "connection closed")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[pb.TransportResponse] = loop.create_future()
-        timer = None if timeout is None else loop.call_later(max(timeout, 0.0), self._expire, request_id)
-        self._pending[request_id] = (future, timer)
-        frame = pb.TransportFrame(request_id=request_id, request=envelope)
-        self._outbox.put(frame, len(envelope.payload))
-        if not self._workers:
-            self._open()
+        """`send`, wait, `settle`; a cancelled caller cancels the request on the peer."""
         try:
-            return await future
+            response: pb.TransportResponse = await self.send(request_id, envelope, timeout)
+            return response
         finally:
-            entry = self._pending.pop(request_id, None)
-            if entry is not None:  # not answered: timed out, failed or abandoned by the caller
-                if entry[1] is not None:
-                    entry[1].cancel()
-                if not self.closed:
-                    self._outbox.put(pb.TransportFrame(request_id=request_id, cancel=True), 0)
+            self.settle(request_id)
 
     def fail_all(self, error: Callable[[], BaseException]) -> None:
         """Fails every request in flight with a new `error()` (the transport gave up on the peer)."""
@@ -216,7 +226,7 @@ class InboundStream:
     ) -> None:
         self._handle = handle
         self._write = write
-        self._handlers: dict[int, asyncio.Task[None]] = {}
+        self._handlers: dict[int, asyncio.Future[pb.TransportResponse]] = {}
         self._outbox = _Outbox()
 
     async def serve(self, batches: Any) -> None:
@@ -226,8 +236,10 @@ class InboundStream:
             async for batch in batches:
                 for frame in batch.frames:
                     if frame.HasField("request"):
-                        handler = asyncio.ensure_future(self._serve(frame.request_id, frame.request))
-                        self._handlers[frame.request_id] = handler
+                        request_id = frame.request_id
+                        handling = asyncio.ensure_future(self._handle(frame.request))
+                        handling.add_done_callback(functools.partial(self._answer, request_id))
+                        self._handlers[request_id] = handling
                     elif frame.cancel:
                         abandoned = self._handlers.get(frame.request_id)
                         if abandoned is not None:
@@ -241,11 +253,14 @@ class InboundStream:
     def __len__(self) -> int:
         return len(self._handlers)
 
-    async def _serve(self, request_id: int, envelope: pb.TransportRequest) -> None:
-        try:
-            response = await self._handle(envelope)
-        except asyncio.CancelledError:
+    def _answer(self, request_id: int, handling: asyncio.Future[pb.TransportResponse]) -> None:
+        if self._handlers.get(request_id) is handling:
+            del self._handlers[request_id]
+        if handling.cancelled():
             return  # the caller gave up, or the stream ended: nobody waits for an answer
-        finally:
-            self._handlers.pop(request_id, None)
+        error = handling.exception()
+        if error is not None:  # the transport answers every failure in-band: this is a bug
+            log.error("serving request [%s] failed", request_id, exc_info=error)
+            return
+        response = handling.result()
         self._outbox.put(pb.TransportFrame(request_id=request_id, response=response), len(response.payload))

@@ -213,31 +213,42 @@ class TransportService:
         """
         handler = self._handlers[action]
         parent_id = parent.task_id if parent is not None else TaskId.UNSET
-        headers = dict(parent.headers) if parent is not None else {}
-        local = self.local_node
-        if node.id == local.id:
-            return await self._handle(handler, request, TaskType.DIRECT, parent_id, headers)
-        envelope = pb.TransportRequest(
-            action=action,
-            parent_task_id=str(parent_id) if parent_id.is_set else "",
-            headers=headers,
-            payload=request.SerializeToString(),
-            source_node_id=local.id,
-        )
-        self.stats.sent(envelope.ByteSize())
+        headers: Mapping[str, str] = parent.headers if parent is not None else {}
+        if node.id == self.local_node.id:
+            return await self._handle_locally(handler, request, parent_id, headers)
         request_id = next(self._request_ids)
+        # The envelope is built inside each call, so nothing here keeps it (and its buffers) while the peer works.
         try:
             if self.faults.active:
+                envelope = self._envelope(action, request, parent_id, headers)
                 response = await self._send_held(node, envelope, timeout, request_id)
             else:
                 connection = self._connection(node.transport_address)
-                response = await connection.exchange(request_id, envelope, timeout)
+                try:
+                    response = await connection.send(
+                        request_id, self._envelope(action, request, parent_id, headers), timeout
+                    )
+                finally:
+                    connection.settle(request_id)
         except _Disconnected:
             raise NodeDisconnectedError(f"[{node.name}][{node.transport_address}][{action}] disconnected") from None
         except grpc.aio.AioRpcError as e:
             raise self._transport_error(e, node.name, node.transport_address, action, request_id, timeout) from None
         self.stats.received(response.ByteSize())
         return self._unwrap(handler, response)
+
+    def _envelope(
+        self, action: str, request: Message, parent_id: TaskId, headers: Mapping[str, str]
+    ) -> pb.TransportRequest:
+        envelope = pb.TransportRequest(
+            action=action,
+            parent_task_id=str(parent_id) if parent_id.is_set else "",
+            headers=headers,
+            payload=request.SerializeToString(),
+            source_node_id=self.local_node.id,
+        )
+        self.stats.sent(envelope.ByteSize())
+        return envelope
 
     async def send_to_address(self, address: str, action: str, request: Message, *, timeout: float) -> Any:
         """Sends a request to a transport address whose node is not known yet (discovery, handshakes)."""
@@ -345,15 +356,58 @@ class TransportService:
 
     # ---- receiving --------------------------------------------------------------------------------------
 
-    async def _handle(
+    async def _handle_locally(
+        self, handler: ActionHandler[Any, Any], request: Message, parent: TaskId, headers: Mapping[str, str]
+    ) -> Any:
+        """A request to the local node: the same handler in-process, in a `direct` task."""
+        task = self._register(handler, request, TaskType.DIRECT, parent, headers)
+        return await self._run(task, self._start(handler, task, request), handler.action)
+
+    async def handle_envelope(self, envelope: pb.TransportRequest) -> pb.TransportResponse:
+        """Serves one request from another node: the single entry point of every action received over the wire."""
+        self.stats.received(envelope.ByteSize())
+        action = envelope.action
+        try:
+            handler = self._handlers.get(action)
+            if handler is None:
+                raise TransportError(
+                    f"No handler for action [{action}]", es_type="action_not_found_transport_exception"
+                )
+            request = handler.request_type.FromString(envelope.payload)
+            parent = TaskId.parse(envelope.parent_task_id) if envelope.parent_task_id else TaskId.UNSET
+            task = self._register(handler, request, TaskType.TRANSPORT, parent, envelope.headers)
+            work = self._start(handler, task, request)
+        except Exception as e:  # noqa: BLE001 - answered in-band, as a failing handler is
+            answer = self._failure(action, e)
+        else:
+            # A request may run for minutes among thousands: its frame keeps neither the envelope (a view into the
+            # message it arrived in) nor the parsed request, which the handler holds if it needs it.
+            del envelope, request
+            try:
+                if task.cancellable:  # `_run`, inlined: one coroutine less for every request in flight
+                    try:
+                        response = await work
+                    finally:
+                        self.task_manager.unregister(task)
+                else:
+                    response = await self._run(task, work, action)
+                answer = pb.TransportResponse(payload=response.SerializeToString())
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - answered in-band
+                answer = self._failure(action, e)
+        self.stats.sent(answer.ByteSize())
+        return answer
+
+    def _register(
         self,
         handler: ActionHandler[Any, Any],
         request: Message,
         task_type: str,
         parent: TaskId,
         headers: Mapping[str, str],
-    ) -> Any:
-        task = self.task_manager.register(
+    ) -> Task:
+        return self.task_manager.register(
             type=task_type,
             action=handler.action,
             description=handler.describe(request) if handler.describe is not None else "",
@@ -362,34 +416,35 @@ class TransportService:
             cancellable=handler.is_cancellable(request),
         )
 
-        async def run() -> Any:
-            try:
-                return await handler.handler(task, request)
-            finally:
-                self.task_manager.unregister(task)
-
-        if task.cancellable:
-            return await run()
-        return await self._unstoppable.run(run(), name=f"{handler.action}[{task.id}]")
-
-    async def handle_envelope(self, envelope: pb.TransportRequest) -> pb.TransportResponse:
-        handler = self._handlers.get(envelope.action)
+    def _start(self, handler: ActionHandler[Any, Any], task: Task, request: Message) -> Awaitable[Message]:
+        """The handler's work for `task`, not started yet; a handler that fails at once unregisters its task."""
         try:
-            if handler is None:
-                raise TransportError(
-                    f"No handler for action [{envelope.action}]", es_type="action_not_found_transport_exception"
-                )
-            request = handler.request_type.FromString(envelope.payload)
-            parent = TaskId.parse(envelope.parent_task_id) if envelope.parent_task_id else TaskId.UNSET
-            response = await self._handle(handler, request, TaskType.TRANSPORT, parent, envelope.headers)
-        except ElasticsearchError as e:
-            return pb.TransportResponse(error_json=json.dumps(e.to_wire()))
-        except asyncio.CancelledError:
+            return handler.handler(task, request)
+        except BaseException:
+            self.task_manager.unregister(task)
             raise
-        except Exception as e:  # a bug in a handler: answer like ES would, and leave a trace in the log
-            log.exception("unexpected failure handling [%s]", envelope.action)
-            return pb.TransportResponse(error_json=json.dumps(ElasticsearchError(f"{type(e).__name__}: {e}").to_wire()))
-        return pb.TransportResponse(payload=response.SerializeToString())
+
+    async def _run(self, task: Task, work: Awaitable[Message], action: str) -> Any:
+        """Runs `work` and unregisters `task` after it; work that is not cancellable runs to its end even when the
+        caller stops waiting."""
+        if not task.cancellable:
+            return await self._unstoppable.run(self._to_the_end(task, work), name=f"{action}[{task.id}]")
+        try:
+            return await work
+        finally:
+            self.task_manager.unregister(task)
+
+    async def _to_the_end(self, task: Task, work: Awaitable[Message]) -> Message:
+        try:
+            return await work
+        finally:
+            self.task_manager.unregister(task)
+
+    def _failure(self, action: str, error: Exception) -> pb.TransportResponse:
+        if not isinstance(error, ElasticsearchError):  # a bug in a handler: answer like ES would, and log it
+            log.error("unexpected failure handling [%s]", action, exc_info=error)
+            error = ElasticsearchError(f"{type(error).__name__}: {error}")
+        return pb.TransportResponse(error_json=json.dumps(error.to_wire()))
 
 
 class _Servicer(pb_grpc.TransportServicer):
@@ -397,14 +452,8 @@ class _Servicer(pb_grpc.TransportServicer):
         self._service = service
 
     async def Invoke(self, request: pb.TransportRequest, context: grpc.aio.ServicerContext) -> pb.TransportResponse:  # noqa: N802
-        return await self._serve(request)
+        return await self._service.handle_envelope(request)
 
     async def Connect(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:  # noqa: N802
-        await InboundStream(self._serve, context.write).serve(request_iterator)
-
-    async def _serve(self, request: pb.TransportRequest) -> pb.TransportResponse:
-        stats = self._service.stats
-        stats.received(request.ByteSize())
-        response = await self._service.handle_envelope(request)
-        stats.sent(response.ByteSize())
-        return response
+        service = self._service  # looked up per request, so that a test may wrap `handle_envelope`
+        await InboundStream(lambda envelope: service.handle_envelope(envelope), context.write).serve(request_iterator)
