@@ -361,7 +361,7 @@ class TransportService:
     ) -> Any:
         """A request to the local node: the same handler in-process, in a `direct` task."""
         task = self._register(handler, request, TaskType.DIRECT, parent, headers)
-        return await self._run(task, self._start(handler, task, request), handler.action)
+        return await self._run(handler, task, request)
 
     async def handle_envelope(self, envelope: pb.TransportRequest) -> pb.TransportResponse:
         """Serves one request from another node: the single entry point of every action received over the wire."""
@@ -376,26 +376,23 @@ class TransportService:
             request = handler.request_type.FromString(envelope.payload)
             parent = TaskId.parse(envelope.parent_task_id) if envelope.parent_task_id else TaskId.UNSET
             task = self._register(handler, request, TaskType.TRANSPORT, parent, envelope.headers)
-            work = self._start(handler, task, request)
-        except Exception as e:  # noqa: BLE001 - answered in-band, as a failing handler is
+            # A request may run for minutes among thousands: this frame keeps neither the envelope (a view into the
+            # whole message it arrived in) nor, when the task is cancellable, the request its handler holds.
+            del envelope
+            if task.cancellable:  # `_run`, inlined: one coroutine less for every request in flight
+                work = self._start(handler, task, request)
+                del request
+                try:
+                    response = await work
+                finally:
+                    self.task_manager.unregister(task)
+            else:
+                response = await self._run(handler, task, request)
+            answer = pb.TransportResponse(payload=response.SerializeToString())
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - every failure is answered in-band
             answer = self._failure(action, e)
-        else:
-            # A request may run for minutes among thousands: its frame keeps neither the envelope (a view into the
-            # message it arrived in) nor the parsed request, which the handler holds if it needs it.
-            del envelope, request
-            try:
-                if task.cancellable:  # `_run`, inlined: one coroutine less for every request in flight
-                    try:
-                        response = await work
-                    finally:
-                        self.task_manager.unregister(task)
-                else:
-                    response = await self._run(task, work, action)
-                answer = pb.TransportResponse(payload=response.SerializeToString())
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - answered in-band
-                answer = self._failure(action, e)
         self.stats.sent(answer.ByteSize())
         return answer
 
@@ -424,17 +421,17 @@ class TransportService:
             self.task_manager.unregister(task)
             raise
 
-    async def _run(self, task: Task, work: Awaitable[Message], action: str) -> Any:
-        """Runs `work` and unregisters `task` after it; work that is not cancellable runs to its end even when the
-        caller stops waiting."""
-        if not task.cancellable:
-            return await self._unstoppable.run(self._to_the_end(task, work), name=f"{action}[{task.id}]")
-        try:
-            return await work
-        finally:
-            self.task_manager.unregister(task)
+    async def _run(self, handler: ActionHandler[Any, Any], task: Task, request: Message) -> Any:
+        """Runs the handler and unregisters `task` after it; a handler whose task is not cancellable runs to its
+        end even when the caller stops waiting."""
+        if task.cancellable:
+            return await self._to_the_end(handler, task, request)
+        return await self._unstoppable.run(
+            self._to_the_end(handler, task, request), name=f"{handler.action}[{task.id}]"
+        )
 
-    async def _to_the_end(self, task: Task, work: Awaitable[Message]) -> Message:
+    async def _to_the_end(self, handler: ActionHandler[Any, Any], task: Task, request: Message) -> Any:
+        work = self._start(handler, task, request)
         try:
             return await work
         finally:
