@@ -147,18 +147,28 @@ def time_http(port: int, path: str, n: int, method: str = "GET", warmup: int = 2
     return samples
 
 
-def request_json(port: int, method: str, path: str) -> tuple[int, Any, float]:
-    """Status, parsed body and milliseconds of one request on a fresh connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
+class Client:
+    """Sequential requests over one keep-alive connection per port, as the latency baselines are measured."""
+
+    def __init__(self) -> None:
+        self._connections: dict[int, http.client.HTTPConnection] = {}
+
+    def request(self, port: int, method: str, path: str) -> tuple[int, Any, float]:
+        """Status, parsed body and milliseconds (until the body is read) of one request."""
+        conn = self._connections.get(port)
+        if conn is None:
+            conn = self._connections[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         start = time.perf_counter()
         conn.request(method, path)
         response = conn.getresponse()
         data = response.read()
         elapsed = (time.perf_counter() - start) * 1000
         return response.status, json.loads(data) if data else None, elapsed
-    finally:
-        conn.close()
+
+    def close(self) -> None:
+        for conn in self._connections.values():
+            conn.close()
+        self._connections.clear()
 
 
 async def _time_grpc(port: int, n: int, tls: TransportTls | None, warmup: int = 20) -> list[float]:
@@ -362,29 +372,30 @@ class Bench:
         """P4: a test task on node-1 with children on all 3 nodes, cancelled from node-2."""
         coordinator, canceller = http_port(small, "node-1"), http_port(small, "node-2")
         children = len(small.names)
+        client = Client()
 
         def one(wait: bool) -> float:
-            status, body, _ = request_json(
+            status, body, _ = client.request(
                 coordinator, "POST", "/_sim/tasks?wait_for_completion=false&check_interval=1ms"
             )
             assert status == 200, body
             parent = str(body["task"])
             deadline = time.monotonic() + 30
             while True:
-                _, listed, _ = request_json(coordinator, "GET", f"/_tasks?parent_task_id={parent}&group_by=none")
+                _, listed, _ = client.request(coordinator, "GET", f"/_tasks?parent_task_id={parent}&group_by=none")
                 if len(listed["tasks"]) == children:
                     break
                 if time.monotonic() > deadline:
                     raise RuntimeError("the children did not start")
                 time.sleep(0.005)
             flag = "true" if wait else "false"
-            status, body, elapsed = request_json(
+            status, body, elapsed = client.request(
                 canceller, "POST", f"/_tasks/{parent}/_cancel?wait_for_completion={flag}"
             )
             assert status == 200, body
             if not wait:  # let the tree end before the next run
                 while True:
-                    _, listed, _ = request_json(coordinator, "GET", "/_tasks?actions=cluster:admin/tasks/test*")
+                    _, listed, _ = client.request(coordinator, "GET", "/_tasks?actions=cluster:admin/tasks/test*")
                     if not listed["nodes"]:
                         break
                     if time.monotonic() > deadline:
@@ -400,6 +411,7 @@ class Bench:
                 ("cancel_bans", lambda: [one(False) for _ in range(runs)]),
             ]
         )
+        client.close()
 
     def many_tasks(self, tmp: Path) -> None:
         """P6 and P8 on a cluster of their own: `--tasks` live test tasks, then listed."""
@@ -415,8 +427,9 @@ class Bench:
             asyncio.run(_start_trees(ports, trees))
             deadline = time.monotonic() + 300
             expected = trees * (nodes + 1)
+            client = Client()
             while True:
-                _, body, _ = request_json(ports[0], "GET", "/_tasks?actions=cluster:admin/tasks/test*&group_by=none")
+                _, body, _ = client.request(ports[0], "GET", "/_tasks?actions=cluster:admin/tasks/test*&group_by=none")
                 live = len(body["tasks"])
                 if live >= expected or time.monotonic() > deadline:
                     break
@@ -430,9 +443,10 @@ class Bench:
             samples: list[float] = []
             listed = 0
             for _ in range(self.args.big_lists):
-                _, body, elapsed = request_json(ports[1 % len(ports)], "GET", "/_tasks?group_by=none")
+                _, body, elapsed = client.request(ports[1 % len(ports)], "GET", "/_tasks?group_by=none")
                 listed = len(body["tasks"])
                 samples.append(elapsed)
+            client.close()
             self.results["big_list_ms"] = summary(samples)
             self.results["big_list_tasks"] = listed
             self.results["us_per_listed_task"] = round(p50(samples) * 1000 / listed, 2)
