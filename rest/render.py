@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ from node.actions.bulk import ItemOutcome
 from node.actions.support.tasks_action import TasksResponse
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.errors import ElasticsearchError, status_name
-from node.tasks.task import TaskInfo
+from node.tasks.task import TaskInfo, TaskInfos
 
 __all__ = [
     "TaskGroup",
@@ -41,8 +41,15 @@ def tasks_node_entry(node: DiscoveryNode | None, tasks: Sequence[TaskInfo], *, h
         entry["roles"] = sorted(node.roles)
         if node.attributes:
             entry["attributes"] = dict(node.attributes)
-    entry["tasks"] = {t.task_id: t.to_dict(human=human) for t in tasks}
+    entry["tasks"] = {f"{d['node']}:{d['id']}": d for d in _task_dicts(tasks, human=human)}
     return entry
+
+
+def _task_dicts(tasks: Sequence[TaskInfo], *, human: bool) -> Iterable[dict[str, Any]]:
+    """Each task's ES form; tasks that came over the wire already are in the non-human one."""
+    if not human and isinstance(tasks, TaskInfos):
+        return tasks.dicts()
+    return (t.to_dict(human=human) for t in tasks)
 
 
 def node_failures(failures: Iterable[ElasticsearchError]) -> list[dict[str, Any]]:
@@ -120,7 +127,7 @@ def render_tasks_response(
 
 def render_list_tasks(
     state: ClusterState,
-    tasks_by_node: dict[str, list[TaskInfo]],
+    tasks_by_node: Mapping[str, Sequence[TaskInfo]],
     *,
     group_by: str,
     human: bool,
@@ -140,11 +147,11 @@ def render_list_tasks(
                 nodes[node_id] = tasks_node_entry(state.nodes.get(node_id), infos, human=human)
         body["nodes"] = nodes
         return body
-    all_tasks = [t for infos in tasks_by_node.values() for t in infos]
     if group_by == GROUP_BY_PARENTS:
+        all_tasks = [t for infos in tasks_by_node.values() for t in infos]
         body["tasks"] = {g.task_info.task_id: _group_dict(g, human=human) for g in task_groups(all_tasks)}
     else:
-        body["tasks"] = [t.to_dict(human=human) for t in all_tasks]
+        body["tasks"] = [d for infos in tasks_by_node.values() for d in _task_dicts(infos, human=human)]
     return body
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from node.actions.support.tasks_action import BaseTasksRequest, TransportTasksAction
 from node.common.action_names import LIST_TASKS
 from node.common.time_value import TimeValue
-from node.errors import ElasticsearchTimeoutError, TaskCancelledError
+from node.errors import ElasticsearchError, ElasticsearchTimeoutError, TaskCancelledError
 from node.tasks.task import Task, TaskInfo
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "ListTasksAction", "ListTasksRequest"]
@@ -45,6 +45,13 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
     async def task_operation(self, node_task: Task, request: ListTasksRequest, task: Task) -> TaskInfo:
         return task.info(detailed=request.detailed)
 
+    async def task_operations(
+        self, node_task: Task, request: ListTasksRequest, tasks: list[Task]
+    ) -> list[dict[str, Any] | ElasticsearchError]:
+        """Every task's info at once (ES `TransportListTasksAction#taskOperation` answers synchronously)."""
+        detailed = request.detailed
+        return [task.info_dict(detailed=detailed) for task in tasks]
+
     async def _wait_for(self, node_task: Task, matched: list[Task], request: ListTasksRequest) -> None:
         """Waits until every matched task except list requests is gone (reference §9.4, 8.9+ semantics)."""
         waiting = [t for t in matched if not t.action.startswith(LIST_TASKS)]
@@ -54,7 +61,7 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
         millis = millis if millis >= 0 else DEFAULT_WAIT_TIMEOUT.millis
         text = str(request.timeout) if request.timeout is not None else str(DEFAULT_WAIT_TIMEOUT)
         removals: asyncio.Future[list[None]] = asyncio.gather(*(self.task_manager.wait_for_removal(t) for t in waiting))
-        cancelled: asyncio.Future[bool] = asyncio.ensure_future(node_task.cancelled_event.wait())
+        cancelled = node_task.cancellation()
         try:
             waits: set[asyncio.Future[Any]] = {removals, cancelled}
             done, _ = await asyncio.wait(waits, timeout=millis / 1000, return_when=asyncio.FIRST_COMPLETED)

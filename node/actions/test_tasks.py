@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -95,13 +95,30 @@ def next_node(state: ClusterState, local: DiscoveryNode) -> DiscoveryNode:
 
 
 @dataclass(slots=True)
-class _WorkProgress:
-    """The `status` of a child: how long it has run, for how long it should, and how often it checked."""
+class _ChildWork:
+    """A child's work as its request asked for it, and its `status`: how long it has run, for how long it should,
+    and how often it checked."""
 
     duration_millis: int
+    check_interval_millis: int
+    fail: bool
+    depth: int
+    cancellable: bool
     started_ns: int = field(default_factory=time.monotonic_ns)
     checks: int = 0
     phase: str = "running"
+
+    @classmethod
+    def of(cls, request: pb.TestTaskNodeRequest) -> _ChildWork:
+        return cls(
+            request.duration_millis, request.check_interval_millis, request.fail, request.depth, request.cancellable
+        )
+
+    def grandchild_request(self) -> pb.TestTaskNodeRequest:
+        return pb.TestTaskNodeRequest(
+            duration_millis=self.duration_millis, cancellable=self.cancellable, fail=self.fail,
+            check_interval_millis=self.check_interval_millis, depth=1,
+        )  # fmt: skip
 
     def remaining_seconds(self) -> float | None:
         if self.duration_millis < 0:
@@ -215,27 +232,56 @@ class TestTasksAction(
 
     # ---- the children -------------------------------------------------------------------------------------------
 
-    async def node_operation(self, task: Task, request: pb.TestTaskNodeRequest) -> pb.TestTaskNodeResponse:
-        """A `[n]` or `[n][n]` task: work, start the grandchild if asked, and answer once both are done."""
-        progress = _WorkProgress(request.duration_millis)
-        _report_status(task, progress.status)
+    def node_operation(
+        self, task: Task, request: pb.TestTaskNodeRequest
+    ) -> Coroutine[Any, Any, pb.TestTaskNodeResponse]:
+        """A `[n]` or `[n][n]` task: work, start the grandchild if asked, and answer once both are done.
+
+        Not a coroutine itself: the request's fields are read here, so that nothing keeps the request message (and
+        the buffers it was parsed from) while the child works, for minutes maybe, among thousands of others.
+        """
+        return self._child(task, _ChildWork.of(request))
+
+    async def _child(self, task: Task, work: _ChildWork) -> pb.TestTaskNodeResponse:
+        """Sleeps in `check_interval` steps for `duration`, then waits for the grandchild, checking for
+        cancellation at the same interval; fails when asked to (`fail`), with the grandchild's failure otherwise.
+
+        Raises:
+            TaskCancelledError: noticed at a check, so up to one interval after the cancellation.
+        """
+        _report_status(task, work.status)
         grandchild: asyncio.Task[ChildOutcome] | None = None
-        if request.depth >= 2:
-            grandchild_request = pb.TestTaskNodeRequest()
-            grandchild_request.CopyFrom(request)
-            grandchild_request.depth = 1
+        if work.depth >= 2:
             target = next_node(self.cluster.state(), self.local_node)
-            grandchild = self._grandchildren.spawn(self._send_child(task, target, grandchild_request))
+            grandchild = self._grandchildren.spawn(self._send_child(task, target, work.grandchild_request()))
+        loop = asyncio.get_running_loop()
+        interval = work.check_interval_millis / 1000
         try:
-            failure = await self._work(task, request, progress)
+            while True:
+                work.checks += 1
+                if task.cancelled:
+                    raise _cancelled(task)
+                remaining = work.remaining_seconds()
+                if remaining is not None and remaining <= 0:
+                    break
+                # asyncio.sleep without a coroutine of its own: thousands of children wait here at once.
+                woken: asyncio.Future[None] = loop.create_future()
+                timer = loop.call_later(interval if remaining is None else min(interval, remaining), _wake, woken)
+                try:
+                    await woken
+                finally:
+                    timer.cancel()
+            failure: ElasticsearchError | None = None
+            if work.fail:
+                failure = IllegalStateError(f"simulated failure of task [{task.task_id}]")
             if grandchild is not None:
-                progress.phase = "waiting_for_children"
-                await self._join(task, grandchild, request.check_interval_millis)
+                work.phase = "waiting_for_children"
+                await self._join(task, grandchild, work.check_interval_millis)
                 outcome = grandchild.result()
                 if failure is None and isinstance(outcome, ElasticsearchError):
                     failure = outcome
         except TaskCancelledError:
-            progress.phase = "cancelled"
+            work.phase = "cancelled"
             raise
         except asyncio.CancelledError:
             # The request itself went away (its sender stopped): take the grandchild down with it.
@@ -243,9 +289,9 @@ class TestTasksAction(
                 grandchild.cancel()
             raise
         if failure is not None:
-            progress.phase = "failed"
+            work.phase = "failed"
             raise failure
-        progress.phase = "finished"
+        work.phase = "finished"
         result = {
             "name": self.local_node.name,
             "task": str(task.task_id),
@@ -273,23 +319,7 @@ class TestTasksAction(
                 return
             await asyncio.wait({call}, timeout=check_interval_millis / 1000)
 
-    async def _work(
-        self, task: Task, request: pb.TestTaskNodeRequest, progress: _WorkProgress
-    ) -> ElasticsearchError | None:
-        """Sleeps in `check_interval` steps for `duration`; returns the simulated failure when asked to fail.
 
-        Raises:
-            TaskCancelledError: noticed at a check, so up to one interval after the cancellation.
-        """
-        interval = request.check_interval_millis / 1000
-        while True:
-            progress.checks += 1
-            if task.cancelled:
-                raise _cancelled(task)
-            remaining = progress.remaining_seconds()
-            if remaining is not None and remaining <= 0:
-                break
-            await asyncio.sleep(interval if remaining is None else min(interval, remaining))
-        if request.fail:
-            return IllegalStateError(f"simulated failure of task [{task.task_id}]")
-        return None
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -36,20 +36,7 @@ def task_info_from_dict(data: Mapping[str, Any]) -> TaskInfo:
     That default is ES's: `.tasks` documents never store `cancelled`, so a stored cancellable task is reported as
     `"cancelled": false` even when it was cancelled (reference §20.12).
     """
-    return TaskInfo(
-        node=data["node"],
-        id=int(data["id"]),
-        type=data["type"],
-        action=data["action"],
-        status=data.get("status"),
-        description=data.get("description"),
-        start_time_in_millis=int(data["start_time_in_millis"]),
-        running_time_in_nanos=int(data["running_time_in_nanos"]),
-        cancellable=bool(data["cancellable"]),
-        cancelled=bool(data.get("cancelled", False)),
-        parent_task_id=data.get("parent_task_id"),
-        headers=dict(data.get("headers") or {}),
-    )
+    return TaskInfo.from_dict(data)
 
 
 @dataclass(frozen=True, slots=True)

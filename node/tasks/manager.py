@@ -20,7 +20,7 @@ from node.errors import IllegalArgumentError, TaskCancelledError
 from node.tasks.task import StatusProvider, Task
 from node.tasks.task_id import TaskId
 
-__all__ = ["MAX_TASK_HEADERS_BYTES", "Ban", "TaskListener", "TaskManager"]
+__all__ = ["MAX_TASK_HEADERS_BYTES", "Ban", "ChildRequest", "TaskListener", "TaskManager"]
 
 # ES bounds the copied task headers by `http.max_header_size` (16kb in 8.x/9.x).
 MAX_TASK_HEADERS_BYTES = 16 * 1024
@@ -50,6 +50,24 @@ class TaskListener(Protocol):
     def on_task_cancelled(self, task: Task) -> None: ...
 
     def on_task_unregistered(self, task: Task, failure: BaseException | None) -> None: ...
+
+
+class ChildRequest:
+    """An outstanding child request, counted from `TaskManager.child_request` until the end of its `with` block (a
+    class, not a generator: a node holds one for every child request it has in flight)."""
+
+    __slots__ = ("_manager", "_parent", "_target")
+
+    def __init__(self, manager: TaskManager, parent: Task, target_node_id: str) -> None:
+        self._manager = manager
+        self._parent = parent
+        self._target = target_node_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        self._manager._child_request_done(self._parent, self._target)
 
 
 class TaskManager:
@@ -180,8 +198,7 @@ class TaskManager:
             raise IllegalArgumentError(f"task [{task.task_id}] doesn't support cancellation")
         if task.cancelled:
             return False
-        task.cancel_reason = reason
-        task.cancelled_event.set()
+        task.mark_cancelled(reason)
         for listener in self._listeners:
             listener.on_task_cancelled(task)
         return True
@@ -204,9 +221,8 @@ class TaskManager:
 
     # ---- outstanding child requests ----------------------------------------------------------------------
 
-    @contextmanager
-    def child_request(self, parent: Task, target_node_id: str) -> Iterator[None]:
-        """Counts a child request of `parent` to `target_node_id` while it is outstanding.
+    def child_request(self, parent: Task, target_node_id: str) -> ChildRequest:
+        """Counts a child request of `parent` to `target_node_id` while it is outstanding (a context manager).
 
         Raises:
             TaskCancelledError: the parent was cancelled, so it may not start new children (ES
@@ -217,19 +233,19 @@ class TaskManager:
             raise TaskCancelledError(f"parent task was cancelled [{banned}]")
         counts = self._child_requests.setdefault(parent.id, {})
         counts[target_node_id] = counts.get(target_node_id, 0) + 1
-        try:
-            yield
-        finally:
-            remaining = self._child_requests.get(parent.id)
-            if remaining is not None:
-                counts = remaining
-                counts[target_node_id] -= 1
-                if counts[target_node_id] == 0:
-                    del counts[target_node_id]
-                if not counts:
-                    self._release_children_waiters(parent.id)
-                    if parent.id not in self._tasks:
-                        self._forget_children(parent.id)
+        return ChildRequest(self, parent, target_node_id)
+
+    def _child_request_done(self, parent: Task, target_node_id: str) -> None:
+        counts = self._child_requests.get(parent.id)
+        if counts is None:
+            return
+        counts[target_node_id] -= 1
+        if counts[target_node_id] == 0:
+            del counts[target_node_id]
+        if not counts:
+            self._release_children_waiters(parent.id)
+            if parent.id not in self._tasks:
+                self._forget_children(parent.id)
 
     def nodes_with_children(self, parent: Task) -> list[str]:
         return sorted(self._child_requests.get(parent.id, {}))

@@ -115,6 +115,7 @@ def _with_fetch(item: BulkItem, fetch: SourceFilter) -> BulkItem:
 
 def _location(outcome: ItemOutcome, routing: str | None) -> str:
     """ES `DocWriteResponse#getLocation`: index, id and routing each encoded by Java's `URLEncoder`."""
+    assert outcome.id is not None, "a created document has an id"
     location = f"/{_url_encoded(outcome.index)}/_doc/{_url_encoded(outcome.id)}"
     return f"{location}?routing={_url_encoded(routing)}" if routing is not None else location
 

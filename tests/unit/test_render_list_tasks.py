@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from types import MappingProxyType
+
+import pytest
 
 from node.cluster.state import ClusterState, DiscoveryNode
 from node.errors import FailedNodeError, NoSuchNodeError
-from node.tasks.task import TaskInfo
+from node.tasks.task import TaskInfo, TaskInfos
 from rest.render import render_list_tasks
+from rest.xcontent import to_json
 
 
 def _info(node: str, id: int, action: str, parent: str | None, start: int, type: str = "transport") -> TaskInfo:
@@ -85,3 +90,28 @@ def test_node_failures_come_first() -> None:
             "caused_by": {"type": "no_such_node_exception", "reason": "No such node [foo]", "node_id": "foo"},
         }
     ]
+
+
+def _over_the_wire(tasks: dict[str, list[TaskInfo]]) -> dict[str, TaskInfos]:
+    """The same tasks as a coordinating node holds them once the nodes answered (`TasksNodeResponse.tasks_json`)."""
+    return {node: TaskInfos(json.loads(json.dumps([t.to_dict() for t in infos]))) for node, infos in tasks.items()}
+
+
+@pytest.mark.parametrize("group_by", ["nodes", "parents", "none"])
+@pytest.mark.parametrize("human", [False, True])
+def test_tasks_received_over_the_wire_render_exactly_as_task_infos(group_by: str, human: bool) -> None:
+    detailed = dataclasses.replace(
+        REMOTE_N, status={"phase": "running", "ratio": 0.25}, description="d", headers={"X-Opaque-Id": "o"}
+    )
+    tasks = {"A": [LIST, LOCAL_N], "B": [detailed]}
+    expected = render_list_tasks(STATE, tasks, group_by=group_by, human=human)
+    received = render_list_tasks(STATE, _over_the_wire(tasks), group_by=group_by, human=human)
+    assert to_json(received) == to_json(expected)
+    assert to_json(received, pretty=True) == to_json(expected, pretty=True)
+
+
+def test_received_tasks_read_back_as_the_task_infos_that_were_sent() -> None:
+    received = _over_the_wire(TASKS)
+    assert list(received["A"]) == [LIST, LOCAL_N]
+    assert received["B"][0] == REMOTE_N
+    assert len(received["A"]) == 2

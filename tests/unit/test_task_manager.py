@@ -59,6 +59,23 @@ def test_detailed_human_snapshot_adds_description_and_human_times_before_raw_one
     assert "cancelled" not in rendered
 
 
+@pytest.mark.parametrize("detailed", [False, True])
+def test_a_task_renders_straight_from_the_registry_as_its_snapshot_does(
+    detailed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("node.tasks.task.time.monotonic_ns", lambda: 10**12)
+    tm = TaskManager("n")
+    parent = tm.register(type="transport", action="p", cancellable=True)
+    tm.cancel(parent, "by user request")
+    for task in (
+        parent,
+        tm.register(type="direct", action="c", description="d", parent=parent.task_id, headers={"X-Opaque-Id": "me"}),
+        tm.register(type="transport", action="s", cancellable=True, status_provider=lambda: {"phase": "x"}),
+    ):
+        assert task.info_dict(detailed=detailed) == task.info(detailed=detailed).to_dict()
+        assert list(task.info_dict(detailed=detailed)) == list(task.info(detailed=detailed).to_dict())
+
+
 def test_header_size_limit() -> None:
     tm = TaskManager("n")
     with pytest.raises(IllegalArgumentError, match="Request exceeded the maximum size of task headers 16kb"):
@@ -82,6 +99,42 @@ def test_cancel_marks_once() -> None:
     assert tm.cancel(task, "by user request")
     assert not tm.cancel(task, "by user request")
     assert task.info(detailed=False).cancelled
+
+
+def test_a_cancellation_wakes_its_waiters_and_a_later_one_at_once() -> None:
+    async def scenario() -> None:
+        tm = TaskManager("n")
+        task = tm.register(type="transport", action="a", cancellable=True)
+        waiting, abandoned = task.cancellation(), task.cancellation()
+        abandoned.cancel()
+        assert not waiting.done()
+        tm.cancel(task, "by user request")
+        assert waiting.done() and task.cancelled_event.is_set()
+        assert task.cancellation().done()
+
+    asyncio.run(scenario())
+
+
+def test_waiting_unless_cancelled_fails_at_the_cancellation_and_leaves_the_work_running() -> None:
+    async def scenario() -> None:
+        tm = TaskManager("n")
+        task = tm.register(type="transport", action="a", cancellable=True)
+        work = asyncio.get_running_loop().create_future()
+        waiter = asyncio.ensure_future(task.wait_unless_cancelled([work]))
+        await asyncio.sleep(0)
+        tm.cancel(task, "by user request")
+        with pytest.raises(TaskCancelledError, match=r"task cancelled \[by user request\]"):
+            await waiter
+        assert not work.done()
+        other = tm.register(type="transport", action="b", cancellable=True)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        later = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(later.set_result, None)
+        await other.wait_unless_cancelled([done, later])
+        assert later.done()
+
+    asyncio.run(scenario())
 
 
 def test_wait_for_removal_returns_when_unregistered() -> None:

@@ -15,7 +15,7 @@ with `task_cancelled_exception` and leaves the `[n]` children to the bans (ES `C
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -68,16 +68,20 @@ async def fan_out(
     seconds = timeout.seconds if timeout is not None and timeout.millis >= 0 else None
 
     async def one(node_id: str) -> Any:
+        # The response or its `ElasticsearchError`, so a child failing after its coordinator gave up (cancelled)
+        # leaves no unretrieved exception behind; anything else is a bug and propagates.
         node = state.nodes[node_id]
         try:
             with task_manager.child_request(parent, node_id):
                 return await transport.send_request(node, action, request, parent=parent, timeout=seconds)
+        except ElasticsearchError as e:
+            return e
         finally:
             if on_node_done is not None:
                 on_node_done()
 
     targets = [n for n in node_ids if n in state.nodes]
-    calls = [asyncio.ensure_future(_outcome(one(n))) for n in targets]
+    calls = [asyncio.ensure_future(one(n)) for n in targets]
     await parent.wait_unless_cancelled(calls)
     out: NodesResponse[Any] = NodesResponse()
     by_node = {node_id: call.result() for node_id, call in zip(targets, calls, strict=True)}
@@ -91,15 +95,6 @@ async def fan_out(
         else:
             out.responses[node_id] = result
     return out
-
-
-async def _outcome(call: Awaitable[T]) -> T | ElasticsearchError:
-    """The call's response or its `ElasticsearchError`, so a child failing after its coordinator gave up (cancelled)
-    leaves no unretrieved exception behind; anything else is a bug and propagates."""
-    try:
-        return await call
-    except ElasticsearchError as e:
-        return e
 
 
 class TransportNodesAction(TransportAction[Request, Response], Generic[Request, Response, NodeRequest, NodeResponse]):

@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from node.actions.support.nodes_action import TransportNodesAction
 from node.actions.support.wire import request_from_json, request_to_json
@@ -23,9 +23,8 @@ from node.cluster.state import ClusterState
 from node.common.regex import simple_match
 from node.common.time_value import TimeValue
 from node.errors import ElasticsearchError, FailedNodeError, IllegalArgumentError, ResourceNotFoundError
-from node.tasks.task import Task, TaskInfo
+from node.tasks.task import Task, TaskInfo, TaskInfos
 from node.tasks.task_id import TaskId
-from node.transport.convert import task_info_from_proto, task_info_to_proto
 from node.transport.pb import transport_pb2 as pb
 
 __all__ = ["BaseTasksRequest", "TaskFailure", "TasksResponse", "TransportTasksAction"]
@@ -63,7 +62,7 @@ class TaskFailure:
 class TasksResponse:
     """ES `BaseTasksResponse`: task infos per node id (in target-node order), task failures, node failures."""
 
-    tasks_by_node: dict[str, list[TaskInfo]] = field(default_factory=dict)
+    tasks_by_node: dict[str, Sequence[TaskInfo]] = field(default_factory=dict)
     task_failures: list[TaskFailure] = field(default_factory=list)
     node_failures: list[FailedNodeError] = field(default_factory=list)
 
@@ -89,6 +88,25 @@ class TransportTasksAction(
 
     async def task_operation(self, node_task: Task, request: TasksRequest, task: Task) -> TaskInfo:
         raise NotImplementedError
+
+    async def task_operations(
+        self, node_task: Task, request: TasksRequest, tasks: list[Task]
+    ) -> list[dict[str, Any] | ElasticsearchError]:
+        """Runs `task_operation` on every selected task at once; each outcome is the TaskInfo's ES form
+        (`TaskInfo.to_dict()`) or the task's failure. An action whose operation answers at once may do all in one
+        pass instead, without a coroutine per task."""
+        outcomes = await asyncio.gather(
+            *(self.task_operation(node_task, request, t) for t in tasks), return_exceptions=True
+        )
+        results: list[dict[str, Any] | ElasticsearchError] = []
+        for outcome in outcomes:
+            if isinstance(outcome, ElasticsearchError):
+                results.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                results.append(outcome.to_dict())
+        return results
 
     # ---- what a subclass may refine ---------------------------------------------------------------------------
 
@@ -126,8 +144,9 @@ class TransportTasksAction(
     ) -> TasksResponse:
         out = TasksResponse(node_failures=failures)
         for node_id, response in responses.items():
-            if response.tasks:
-                out.tasks_by_node[node_id] = [task_info_from_proto(t) for t in response.tasks]
+            tasks = json.loads(response.tasks_json) if response.tasks_json else []
+            if tasks:
+                out.tasks_by_node[node_id] = TaskInfos(tasks)
             for failure in response.failures:
                 error = ElasticsearchError.from_wire(json.loads(failure.error_json))
                 out.task_failures.append(TaskFailure(failure.task_id, failure.node_id, error))
@@ -138,10 +157,9 @@ class TransportTasksAction(
     async def node_operation(self, task: Task, request: pb.TasksNodeRequest) -> pb.TasksNodeResponse:
         tasks_request: TasksRequest = request_from_json(self.request_type, request.request_json)  # type: ignore[assignment]
         selected = await self.process_tasks(task, tasks_request)
-        outcomes = await asyncio.gather(
-            *(self.task_operation(task, tasks_request, t) for t in selected), return_exceptions=True
-        )
+        outcomes = await self.task_operations(task, tasks_request, selected)
         response = pb.TasksNodeResponse()
+        infos: list[dict[str, Any]] = []
         for selected_task, outcome in zip(selected, outcomes, strict=True):
             if isinstance(outcome, ElasticsearchError):
                 response.failures.append(
@@ -151,8 +169,7 @@ class TransportTasksAction(
                         error_json=json.dumps(outcome.to_wire()),
                     )
                 )
-            elif isinstance(outcome, BaseException):
-                raise outcome
             else:
-                response.tasks.append(task_info_to_proto(outcome))
+                infos.append(outcome)
+        response.tasks_json = json.dumps(infos, separators=(",", ":"))
         return response

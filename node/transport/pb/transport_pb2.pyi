@@ -35,6 +35,24 @@ class TransportResponse(_message.Message):
     error_json: str
     def __init__(self, payload: _Optional[bytes] = ..., error_json: _Optional[str] = ...) -> None: ...
 
+class TransportFrames(_message.Message):
+    __slots__ = ("frames",)
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    frames: _containers.RepeatedCompositeFieldContainer[TransportFrame]
+    def __init__(self, frames: _Optional[_Iterable[_Union[TransportFrame, _Mapping]]] = ...) -> None: ...
+
+class TransportFrame(_message.Message):
+    __slots__ = ("request_id", "request", "response", "cancel")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    request: TransportRequest
+    response: TransportResponse
+    cancel: bool
+    def __init__(self, request_id: _Optional[int] = ..., request: _Optional[_Union[TransportRequest, _Mapping]] = ..., response: _Optional[_Union[TransportResponse, _Mapping]] = ..., cancel: _Optional[bool] = ...) -> None: ...
+
 class DiscoveryNode(_message.Message):
     __slots__ = ("id", "name", "ephemeral_id", "host", "transport_address", "http_address", "roles", "attributes", "version")
     class AttributesEntry(_message.Message):
@@ -224,43 +242,6 @@ class FollowerCheckResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
-class TaskInfoMessage(_message.Message):
-    __slots__ = ("node", "id", "type", "action", "status_json", "description", "has_description", "start_time_in_millis", "running_time_in_nanos", "cancellable", "cancelled", "parent_task_id", "headers")
-    class HeadersEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    NODE_FIELD_NUMBER: _ClassVar[int]
-    ID_FIELD_NUMBER: _ClassVar[int]
-    TYPE_FIELD_NUMBER: _ClassVar[int]
-    ACTION_FIELD_NUMBER: _ClassVar[int]
-    STATUS_JSON_FIELD_NUMBER: _ClassVar[int]
-    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
-    HAS_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
-    START_TIME_IN_MILLIS_FIELD_NUMBER: _ClassVar[int]
-    RUNNING_TIME_IN_NANOS_FIELD_NUMBER: _ClassVar[int]
-    CANCELLABLE_FIELD_NUMBER: _ClassVar[int]
-    CANCELLED_FIELD_NUMBER: _ClassVar[int]
-    PARENT_TASK_ID_FIELD_NUMBER: _ClassVar[int]
-    HEADERS_FIELD_NUMBER: _ClassVar[int]
-    node: str
-    id: int
-    type: str
-    action: str
-    status_json: str
-    description: str
-    has_description: bool
-    start_time_in_millis: int
-    running_time_in_nanos: int
-    cancellable: bool
-    cancelled: bool
-    parent_task_id: str
-    headers: _containers.ScalarMap[str, str]
-    def __init__(self, node: _Optional[str] = ..., id: _Optional[int] = ..., type: _Optional[str] = ..., action: _Optional[str] = ..., status_json: _Optional[str] = ..., description: _Optional[str] = ..., has_description: _Optional[bool] = ..., start_time_in_millis: _Optional[int] = ..., running_time_in_nanos: _Optional[int] = ..., cancellable: _Optional[bool] = ..., cancelled: _Optional[bool] = ..., parent_task_id: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
-
 class TasksNodeRequest(_message.Message):
     __slots__ = ("request_json",)
     REQUEST_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -268,12 +249,12 @@ class TasksNodeRequest(_message.Message):
     def __init__(self, request_json: _Optional[str] = ...) -> None: ...
 
 class TasksNodeResponse(_message.Message):
-    __slots__ = ("tasks", "failures")
-    TASKS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("failures", "tasks_json")
     FAILURES_FIELD_NUMBER: _ClassVar[int]
-    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfoMessage]
+    TASKS_JSON_FIELD_NUMBER: _ClassVar[int]
     failures: _containers.RepeatedCompositeFieldContainer[TaskFailureMessage]
-    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfoMessage, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[TaskFailureMessage, _Mapping]]] = ...) -> None: ...
+    tasks_json: str
+    def __init__(self, failures: _Optional[_Iterable[_Union[TaskFailureMessage, _Mapping]]] = ..., tasks_json: _Optional[str] = ...) -> None: ...
 
 class NodesInfoNodeRequest(_message.Message):
     __slots__ = ("metrics",)

@@ -39,12 +39,23 @@ class TransportStub:
                 request_serializer=simcluster_dot_transport__pb2.TransportRequest.SerializeToString,
                 response_deserializer=simcluster_dot_transport__pb2.TransportResponse.FromString,
                 _registered_method=True)
+        self.Connect = channel.stream_stream(
+                '/simcluster.Transport/Connect',
+                request_serializer=simcluster_dot_transport__pb2.TransportFrames.SerializeToString,
+                response_deserializer=simcluster_dot_transport__pb2.TransportFrames.FromString,
+                _registered_method=True)
 
 
 class TransportServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Invoke(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Connect(self, request_iterator, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -57,6 +68,11 @@ def add_TransportServicer_to_server(servicer, server):
                     servicer.Invoke,
                     request_deserializer=simcluster_dot_transport__pb2.TransportRequest.FromString,
                     response_serializer=simcluster_dot_transport__pb2.TransportResponse.SerializeToString,
+            ),
+            'Connect': grpc.stream_stream_rpc_method_handler(
+                    servicer.Connect,
+                    request_deserializer=simcluster_dot_transport__pb2.TransportFrames.FromString,
+                    response_serializer=simcluster_dot_transport__pb2.TransportFrames.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +102,33 @@ class Transport:
             '/simcluster.Transport/Invoke',
             simcluster_dot_transport__pb2.TransportRequest.SerializeToString,
             simcluster_dot_transport__pb2.TransportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Connect(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/simcluster.Transport/Connect',
+            simcluster_dot_transport__pb2.TransportFrames.SerializeToString,
+            simcluster_dot_transport__pb2.TransportFrames.FromString,
             options,
             channel_credentials,
             insecure,
