@@ -96,7 +96,7 @@ class Node:
         self._search = SearchService(self.transport, self.cluster, shards)
         self.monitor = MonitorService(config.data_dir, self.started_at_millis)
         self.client = NodeClient(self.task_manager, self.cancellation)
-        task_results = TaskResultsService(self.client, self.transport, self.cluster)
+        task_results = TaskResultsService(self.client, self.transport, self.cluster, config.es_version)
         self.client.store_results_with(task_results)
         self.events = EventJournal(self.cluster, self.transport)
         self.services = NodeServices(

@@ -6,8 +6,10 @@ index `.tasks`, `_id` `"<node id>:<task id>"`, one primary and `auto_expand_repl
 through its own data plane:
 
 1. the first time anything is stored, the master is asked to add `.tasks` to the cluster state
-   (`internal:sim/tasks/create_index`, ES's `create-index [.tasks], cause [auto(task api)]`) and allocates its
-   shard like any other index's;
+   (`internal:sim/tasks/create_index`, ES's `create-index [.tasks], cause [auto(task api)]`): one state update
+   gives it its uuid and allocates its shard like any other index's, and the master answers once the primary is
+   active in the state it applied — the master applies a state last, so every node then knows the active primary
+   (ES's create-index waits for the active shards the same way);
 2. the document is written with `indices:data/write/index` (ES's `client.index`), which waits for an active primary,
    writes it there and on every in-sync replica, and is acknowledged only then.
 
@@ -36,6 +38,7 @@ from node.common.action_names import CREATE_TASKS_INDEX
 from node.data.allocation import copies_of
 from node.data.bulk_request import BulkItem, describe_source
 from node.errors import ElasticsearchError, IndexNotFoundError, MasterNotDiscoveredError
+from node.indices.routing_service import reroute_state
 from node.storage.task_results import TASKS_INDEX, TaskResult, with_tasks_index
 from node.tasks.task import Task
 from node.tasks.task_id import TaskId
@@ -62,8 +65,11 @@ def has_active_copy(state: ClusterState) -> bool:
 class TaskResultsService:
     """Stores task results in `.tasks` and reads them back."""
 
-    def __init__(self, client: NodeClient, transport: TransportService, cluster: ClusterService) -> None:
+    def __init__(
+        self, client: NodeClient, transport: TransportService, cluster: ClusterService, version_created: str
+    ) -> None:
         self._client = client
+        self._version_created = version_created
         self._transport = transport
         self._cluster = cluster
         self._create_index_lock = asyncio.Lock()
@@ -135,9 +141,12 @@ class TaskResultsService:
                 log.warning("failed to create [%s] for the result of [%s]: %s", TASKS_INDEX, task_id, e)
 
     async def _handle_create_index(self, task: Task, request: pb.StoreResultRequest) -> pb.StoreResultResponse:
-        """On the master: publishes a state with `.tasks` (ES `MetadataCreateIndexService`); the next reroute
-        gives it a uuid and allocates its shard."""
-        await self._cluster.submit_state_update(
-            f"create-index [{TASKS_INDEX}], cause [auto(task api)]", with_tasks_index
-        )
+        """On the master: publishes a state with `.tasks`, its uuid and its shard allocated (ES
+        `MetadataCreateIndexService`, which reroutes in the same update), then waits for the active primary."""
+
+        def create(state: ClusterState) -> ClusterState:
+            return reroute_state(with_tasks_index(state), self._version_created)
+
+        await self._cluster.submit_state_update(f"create-index [{TASKS_INDEX}], cause [auto(task api)]", create)
+        await self._cluster.wait_for_state(has_active_copy, MASTER_TIMEOUT_S)
         return pb.StoreResultResponse()

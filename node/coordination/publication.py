@@ -6,7 +6,8 @@ joins or failures costs one publication, not one each.
 
 A `Publication` is ES's two-phase protocol: send the full state to every node (PUBLISH_STATE); once a quorum of the
 voting configuration accepted it (of both the old and the new configuration when it changes), it is committed
-and every node that accepted it is told to apply it (COMMIT_STATE). Nodes are never waited for beyond the publish
+and every node that accepted it is told to apply it (COMMIT_STATE), the master itself last, once every other node
+applied it: a state applied on the master is applied everywhere. Nodes are never waited for beyond the publish
 timeout, and a node the followers checker marked faulty is not waited for at all.
 """
 
@@ -69,6 +70,7 @@ class Publication:
         self._answered: set[str] = set()
         self._failures: dict[str, str] = {}
         self._applied: set[str] = set()
+        self._followers_done = asyncio.Event()  # every other node applied the state, failed, or timed out
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancel_reason: str | None = None
         self._deadline = 0.0
@@ -114,9 +116,9 @@ class Publication:
                 await asyncio.wait_for(self._decided.wait(), self._remaining())
             if not self.is_committed:
                 raise FailedToCommitClusterStateError(self._failure_reason())
-            pending = [t for t in self._tasks.values() if not t.done()]
-            if pending:
-                _, pending_set = await asyncio.wait(pending, timeout=self._remaining())
+            followers = [t for node_id, t in self._tasks.items() if node_id != self._local_id and not t.done()]
+            if followers:
+                _, pending_set = await asyncio.wait(followers, timeout=self._remaining())
                 if pending_set:
                     waiting = sorted(n.name for n in self.state.nodes.values() if self._tasks[n.id] in pending_set)
                     log.warning(
@@ -125,6 +127,10 @@ class Publication:
                         self.state.version,
                         waiting,
                     )
+            self._followers_done.set()
+            local = self._tasks.get(self._local_id)
+            if local is not None:
+                await asyncio.wait([local])
             if self._local_id not in self._applied:
                 raise FailedToCommitClusterStateError(
                     f"publication of cluster state version [{self.state.version}] in term [{self.state.term}] was "
@@ -165,8 +171,13 @@ class Publication:
             return
         self._answer(node.id)
         await self._committed.wait()
+        if node.id == self._local_id:
+            # ES applies a committed state on the master last, once every other node has applied it (or failed,
+            # or the publish timeout passed): a state the master applied is a state the whole cluster has.
+            await self._followers_done.wait()
         try:
-            await self._transport.send_request(node, names.COMMIT_STATE, self._commit, timeout=self._remaining())
+            timeout = self._timeout if node.id == self._local_id else self._remaining()
+            await self._transport.send_request(node, names.COMMIT_STATE, self._commit, timeout=timeout)
         except ElasticsearchError as e:
             log.debug("commit of version [%d] on %s failed: %s", self.state.version, describe_node(node), e.reason)
             self._failures.setdefault(node.id, e.reason)

@@ -348,13 +348,16 @@ def upgrade_legacy(
     """Gives every flat-settings entry (`.tasks` as the stored-results service creates it) a uuid, a creation date
     and ES's structure; `metadata` itself when there is none, so an unchanged state stays the same object."""
     entries = metadata.get("indices") or {}
-    legacy = [name for name, entry in entries.items() if "settings" not in entry]
+    # An entry rewritten into ES's structure before it got its uuid (by an update that rewrote every index) is
+    # still one: without a uuid its shards would be allocated and never started.
+    legacy = [name for name, entry in entries.items() if "index.uuid" not in entry.get("settings", {})]
     if not legacy:
         return metadata
     out = dict(metadata)
     indices = dict(entries)
     for name in legacy:
-        flat = {str(k): _setting_text(v) for k, v in entries[name].items()}
+        entry = entries[name]
+        flat = {str(k): _setting_text(v) for k, v in entry.get("settings", entry).items()}
         settings = {
             **flat,
             "index.uuid": new_uuid(),

@@ -220,6 +220,24 @@ async def test_state_updates_are_published_to_every_node(coordination_cluster: C
         assert refused.value.status == 503
 
 
+async def test_the_master_applies_a_state_after_every_follower_applied_it(coordination_cluster: ClusterFactory) -> None:
+    """ES applies a committed state on the master last: whatever the master has applied, every node has."""
+    async with coordination_cluster() as cluster:
+        nodes = await cluster.start(["node-1", "node-2", "node-3"])
+        master = await cluster.wait_for_stable_master(nodes)
+        followers = [n for n in nodes if n is not master]
+        seen: list[list[int]] = []
+        master.node.cluster.add_applier(
+            lambda old, new: seen.append([f.state.version - new.version for f in followers])
+        )
+
+        def set_setting(state: ClusterState) -> ClusterState:
+            return state.with_changes(metadata={**state.metadata, "persistent": {"cluster.routing.rebalance": "none"}})
+
+        await master.coordinator.submit_state_update("cluster-update-settings", set_setting)
+        assert seen == [[0, 0]]
+
+
 async def test_a_failing_update_fails_only_its_submitter(coordination_cluster: ClusterFactory) -> None:
     async with coordination_cluster() as cluster:
         [node] = await cluster.start(["solo"], seed_hosts=())
