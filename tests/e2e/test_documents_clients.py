@@ -55,6 +55,7 @@ def test_the_official_client_round_trips_documents_and_survives_a_dead_data_node
         assert [h["_source"] for h in page["hits"]["hits"]] == [{"n": DOCS - 1}, {"n": DOCS - 4}, {"n": DOCS - 7}]
 
         _stored_task_result_is_readable_in_tasks(es)
+        _alias_calls(es)
     finally:
         es.close()
 
@@ -71,6 +72,13 @@ def test_the_official_client_round_trips_documents_and_survives_a_dead_data_node
         assert [d["_source"]["n"] for d in got["docs"]] == [0, 599, DOCS - 1]
         updated = survivors.update(index="books", id="7", doc={"title": "Seven"})
         assert updated["result"] == "updated" and updated["_version"] == 2
+        # Aliases still read every index behind them and write to their write index.
+        assert survivors.count(index="library")["count"] == 2 * DOCS
+        written = survivors.index(index="shelf", id="new", document={"title": "New", "n": DOCS}, refresh=True)
+        assert written["_index"] == "books-copy"
+        assert survivors.get(index="shelf", id="new")["_source"] == {"title": "New", "n": DOCS}
+        assert survivors.indices.delete_alias(index="books", name="library")["acknowledged"] is True
+        assert survivors.count(index="library")["count"] == DOCS + 1
     finally:
         survivors.close()
 
@@ -110,6 +118,25 @@ def _document_calls(es: Elasticsearch) -> None:
     with pytest.raises(NotFoundError):
         es.get(index="books", id="a")
     es.indices.refresh(index="books")
+
+
+def _alias_calls(es: Elasticsearch) -> None:
+    """An alias over two indices reads both; a write goes to its write index; a one-index alias gets by id."""
+    assert es.indices.put_alias(index="books", name="library")["acknowledged"] is True
+    updated = es.indices.update_aliases(
+        actions=[
+            {"add": {"index": "books-copy", "alias": "library"}},
+            {"add": {"index": "books-copy", "alias": "shelf", "is_write_index": True}},
+        ]
+    )
+    assert updated["acknowledged"] is True
+    assert es.indices.get_alias(name="library").body == {
+        "books": {"aliases": {"library": {}}},
+        "books-copy": {"aliases": {"library": {}}},
+    }
+    assert es.indices.exists_alias(name="shelf")
+    assert es.count(index="library")["count"] == 2 * DOCS
+    assert es.get(index="shelf", id="3")["_source"] == book(3)
 
 
 def _stored_task_result_is_readable_in_tasks(es: Elasticsearch) -> None:
