@@ -8,7 +8,8 @@ such a string Netty's reading, so a header or path of any bytes is stored, forwa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,19 @@ class RestRequest:
     @property
     def human(self) -> bool:
         return self.params.bool("human", False)
+
+    async def respond_off_loop(self, build: Callable[[], Any]) -> web.Response:
+        """`respond` for a large body: building it and rendering it run on a worker thread, so the event loop keeps
+        serving meanwhile (the `_bulk` answer of a 100,000-item request takes a second to render)."""
+        pretty = self.params.bool("pretty", False)
+        filter_path = self.params.list("filter_path") or None
+        output = self.output
+
+        def rendered() -> bytes:
+            return render(build(), output, pretty=pretty, filter_path=filter_path)
+
+        data = await asyncio.to_thread(rendered)
+        return web.Response(body=data, content_type=None, headers={"Content-Type": output.content_type})
 
     def respond(self, body: Any, status: int = 200, *, filtered: bool = True) -> web.Response:
         """Renders `body` honouring `pretty`, `format` and, unless not `filtered`, `filter_path`.

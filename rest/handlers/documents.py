@@ -13,6 +13,7 @@ single-document request answers its item's error as the request's error. Writes 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from node.data.doc_versioning import (
     WriteConditions,
 )
 from node.data.errors import ParseError, XContentParseError
-from node.data.json_body import json_token, parse_json_object, required_body
+from node.data.json_body import OFF_LOOP_BYTES, json_token, parse_json_object, required_body
 from node.data.source_filter import SourceFilter, parse_source_filter, source_filter_from_params
 from node.data.update_request import UpdateSpec
 from node.errors import ActionRequestValidationError, IllegalArgumentError, ResourceNotFoundError
@@ -87,6 +88,10 @@ def _source_filter(params: Params, default: SourceFilter | None = None) -> Sourc
     )
 
 
+# From this many items on, a bulk answer is built and rendered on a worker thread (about 10 µs an item).
+_OFF_LOOP_ITEMS = 1000
+
+
 async def bulk(request: web.Request) -> web.Response:
     if "index" in request.match_info:
         reject_shadowed_path(request)
@@ -100,13 +105,21 @@ async def bulk(request: web.Request) -> web.Response:
         fetch = _source_filter(p)
     p.consume("list_executed_pipelines", "include_source_on_error")
     p.check_unrecognized()
-    items = parse_bulk(required_body(await request.read()), request.match_info.get("index"), routing, require_alias)
+    body = required_body(await request.read())
+    index = request.match_info.get("index")
+    if len(body) >= OFF_LOOP_BYTES:  # ES parses bulk items off its network threads: a large body must not hold the loop
+        items = await asyncio.to_thread(parse_bulk, body, index, routing, require_alias)
+    else:
+        items = parse_bulk(body, index, routing, require_alias)
     if fetch is not None:  # ES's bulk-level `_source` is every update's default
         items = [i if i.action != "update" or i.fetch_source is not None else _with_fetch(i, fetch) for i in items]
     validate_bulk(items)
     started = time.monotonic()
     outcomes = await rest_client(request).execute(BulkAction, BulkRequest(tuple(items), options))
-    return req.respond(render_bulk_response(outcomes, int((time.monotonic() - started) * 1000)))
+    took = int((time.monotonic() - started) * 1000)
+    if len(outcomes) >= _OFF_LOOP_ITEMS:
+        return await req.respond_off_loop(lambda: render_bulk_response(outcomes, took))
+    return req.respond(render_bulk_response(outcomes, took))
 
 
 def _with_fetch(item: BulkItem, fetch: SourceFilter) -> BulkItem:

@@ -192,6 +192,25 @@ def test_bulk_items_fail_one_by_one(cluster: LocalCluster) -> None:
     ]  # fmt: skip
 
 
+def test_a_large_bulk_is_parsed_and_answered_like_a_small_one(cluster: LocalCluster) -> None:
+    """Bodies from 1 MB on are parsed, and answers from 1,000 items on rendered, on a worker thread: same answers,
+    same errors, same order."""
+    text = "x" * 900
+    body = b"".join(
+        b'{"index":{"_index":"big","_id":"%d"}}\n{"n":%d,"text":"%s"}\n' % (i, i, text.encode()) for i in range(1500)
+    )
+    assert len(body) > 1 << 20
+    answer = ok(request(cluster, "POST", "/_bulk?refresh=true&filter_path=errors,items.*._id,items.*.status", body))
+    assert answer["errors"] is False
+    assert [item["index"]["_id"] for item in answer["items"]] == [str(i) for i in range(1500)]
+    assert {item["index"]["status"] for item in answer["items"]} == {201}
+    assert ok(request(cluster, "GET", "/big/_count"))["count"] == 1500
+
+    unterminated = request(cluster, "POST", "/_bulk", body[:-1])
+    assert unterminated.status == 400
+    assert unterminated.json["error"]["reason"] == "The bulk request must be terminated by a newline [\\n]"
+
+
 # ---- reindex --------------------------------------------------------------------------------------------------
 
 
