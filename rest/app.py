@@ -316,6 +316,11 @@ def _any_segment(path: str) -> str:
     return _PATH_VARIABLE.sub(lambda m: "{" + m.group(1) + ":[^/]+}", path)
 
 
+async def _without_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    """ES's HTTP layer names no server software; aiohttp would send `Server: Python/3.x aiohttp/3.x`."""
+    response.headers.popall("Server", None)
+
+
 def build_app(services: NodeServices) -> web.Application:
     config = services.config
     limits = HttpLimits.of(config)
@@ -324,6 +329,7 @@ def build_app(services: NodeServices) -> web.Application:
     app = web.Application(middlewares=middlewares, client_max_size=limits.max_content_length)
     app[SERVICES] = services
     app.on_response_prepare.append(allow_cluster_origins)
+    app.on_response_prepare.append(_without_server_header)
     app[HTTP_LIMITS] = limits
     app[IN_FLIGHT_REQUESTS] = InFlightRequestsBreaker(config.inflight_requests_limit)
     app[loop_lag.LOOP_LAG] = LoopLagMonitor()

@@ -42,6 +42,12 @@ def test_head_root_answers_200_with_the_product_header(cluster3: LocalCluster) -
     assert response.headers["X-elastic-product"] == "Elasticsearch"
 
 
+def test_answers_name_no_server_software_as_es_does(cluster3: LocalCluster) -> None:
+    """ES's HTTP layer sends no `Server` header; aiohttp's default one would name Python and aiohttp."""
+    for path in ("/", "/_tasks", "/nope/_doc/1", "/_tasks?nope=1"):
+        assert "Server" not in get(cluster3, path).headers, path
+
+
 def test_health(cluster3: LocalCluster) -> None:
     response = get(cluster3, "/_cluster/health?wait_for_nodes=3&timeout=5s")
     assert response.status == 200
