@@ -38,6 +38,7 @@ import functools
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -57,7 +58,7 @@ from cluster.errors import (
     NodeStateError,
 )
 from cluster.netns import HostNetwork, check_hosts_support, start_watcher
-from cluster.plan import added_node_config, new_node_configs, next_node_name, start_config
+from cluster.plan import added_node_config, new_node_configs, next_node_name, on_free_ports, start_config
 from cluster.probe import find_master, node_states, poll_health
 from cluster.process import (
     StopOutcome,
@@ -667,6 +668,8 @@ class LocalCluster:
             first = self._registry.member(configs[0].name).record.transport_address
             self._spawn(configs[1:], configs, [first] if first else [], deadline)
         else:
+            if self.network is None:  # in namespaces every node has its own address, and its ports are free
+                configs = on_free_ports(configs, _port_is_free)
             self._spawn(configs, configs, [], deadline)
 
     def _spawn(
@@ -704,3 +707,16 @@ class LocalCluster:
                 name, node_id=ready.node_id, http_address=ready.http_address, transport_address=ready.transport_address
             )
         self._registry.save()
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    """Whether a node could bind `port` on `host` now: taken while anything listens there (a port that only has
+    connections in TIME_WAIT is free, as the node's own sockets reuse addresses)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

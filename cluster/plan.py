@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cluster.state import ClusterFile, ClusterHome
@@ -31,6 +31,7 @@ __all__ = [
     "new_node_configs",
     "next_node_name",
     "node_names",
+    "on_free_ports",
     "port_range",
     "seed_hosts",
     "start_config",
@@ -74,6 +75,29 @@ def port_range(base: int, index: int) -> PortRange:
     if not 0 < first <= _MAX_PORT:
         raise ValueError(f"port {first} for node {index} is out of range (base {base})")
     return PortRange(first, min(first + PORT_RANGE_WIDTH - 1, _MAX_PORT))
+
+
+def on_free_ports(configs: Sequence[NodeConfig], is_free: Callable[[str, int], bool]) -> list[NodeConfig]:
+    """`configs` with each HTTP and transport range starting at its first port that is free now and not another
+    node's.
+
+    Seeds name the ports the nodes will bind, also when a preferred port is taken (by another cluster started on
+    the default ports, say): otherwise a second cluster's nodes would all seed the first cluster's ports, and never
+    find each other. Node *i* also keeps the *i*-th free HTTP port. Ephemeral ranges (`0`) stay as they are.
+    """
+    taken: set[tuple[str, int]] = set()
+
+    def first_free(host: str, ports: PortRange) -> PortRange:
+        if ports.first == 0:
+            return ports
+        first = next((p for p in ports.ports() if (host, p) not in taken and is_free(host, p)), ports.first)
+        taken.add((host, first))
+        return PortRange(first, ports.last)
+
+    return [
+        c.with_changes(http_port=first_free(c.host, c.http_port), transport_port=first_free(c.host, c.transport_port))
+        for c in configs
+    ]
 
 
 def seed_hosts(configs: Sequence[NodeConfig], name: str) -> tuple[str, ...]:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -123,3 +124,42 @@ def test_a_second_cluster_seeded_with_the_first_ones_nodes_stays_separate(cluste
     uuids = {call(url(c, "node-1"), "GET", "/").json["cluster_uuid"] for c in (first, second)}
     assert len(uuids) == 2
     assert first.credentials.ca_certificate.read_bytes() != second.credentials.ca_certificate.read_bytes()
+
+
+def _free_port_block(size: int) -> int:
+    """A port from which `size` consecutive ports are free now."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + size > 65535:
+            continue
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in range(base, base + size):
+                    stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no {size} consecutive free ports")
+
+
+def test_a_second_cluster_started_on_the_same_ports_forms_beside_the_first(cluster_factory: ClusterFactory) -> None:
+    """The second cluster's nodes move to the next free ports and seed each other there, not the first cluster's
+    nodes on the ports they preferred: both clusters form, each of its own three nodes."""
+    http_base, transport_base = _free_port_block(8), _free_port_block(8)
+    first = cluster_factory(3, http_port=http_base, transport_port=transport_base)
+    second = cluster_factory(3, http_port=http_base, transport_port=transport_base)
+
+    first_ports = {r.transport_address for r in first.nodes}
+    second_ports = {r.transport_address for r in second.nodes}
+    assert first_ports.isdisjoint(second_ports)
+    for cluster in (first, second):
+        ids = {node_id(cluster, name): name for name in cluster.names}
+        assert sorted(ids.values()) == ["node-1", "node-2", "node-3"]
+        for name in cluster.names:
+            assert _members(cluster, name) == ids
+    uuids = {call(url(c, "node-1"), "GET", "/").json["cluster_uuid"] for c in (first, second)}
+    assert len(uuids) == 2

@@ -13,7 +13,7 @@ from cluster.cli import cli
 from cluster.errors import NodeStateError, UnknownNodeError
 from cluster.launcher import LocalCluster
 from cluster.logs import follow_logs, log_timestamp, masters_by_term, merge_logs, prefixed, read_log
-from cluster.plan import added_node_config, new_node_configs, next_node_name
+from cluster.plan import added_node_config, new_node_configs, next_node_name, on_free_ports, seed_hosts
 from cluster.registry import NodeRegistry
 from cluster.state import ClusterFile, ClusterHome, NodeRecord
 from node.config import PortRange
@@ -49,6 +49,17 @@ def test_an_added_node_takes_the_cluster_settings_and_the_next_ports(tmp_path: P
     assert added.fd_interval_ms == 200
     assert added.roles == ("data", "ingest", "master") and added.attributes == ()
     assert added_node_config(home, state, "node-4", roles=["data"]).roles == ("data",)
+
+
+def test_nodes_start_on_free_ports_and_seed_each_other_there(tmp_path: Path) -> None:
+    """Another cluster holds 9300-9302 and 9200-9202: the nodes take the next free ports, in order, and seed those."""
+    configs = new_node_configs(ClusterHome(tmp_path), 3, cluster_name="c", http_port=9200, transport_port=9300)
+    busy = {9200, 9201, 9202, 9300, 9301, 9302}
+    planned = on_free_ports(configs, lambda host, port: port not in busy)
+    assert [(c.http_port.first, c.transport_port.first) for c in planned] == [(9203, 9303), (9204, 9304), (9205, 9305)]
+    assert [c.transport_port.last for c in planned] == [c.transport_port.last for c in configs]
+    assert seed_hosts(planned, "node-1") == ("127.0.0.1:9304", "127.0.0.1:9305")
+    assert on_free_ports(configs, lambda host, port: True) == list(configs)
 
 
 def test_an_added_node_of_an_ephemeral_cluster_is_ephemeral_too(tmp_path: Path) -> None:
