@@ -169,6 +169,12 @@ class ElasticsearchError(Exception):
         return err
 
 
+def status_of(error: Mapping[str, Any]) -> int:
+    """The HTTP status ES gives a rendered error (`{"type": ..., "reason": ...}`), by its type (ES
+    `ExceptionsHelper#status`): the registered class's status, 500 for a type it does not know."""
+    return _BY_TYPE.get(str(error.get("type")), ElasticsearchError).default_status
+
+
 class IllegalArgumentError(ElasticsearchError):
     es_type = "illegal_argument_exception"
     default_status = 400

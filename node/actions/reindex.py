@@ -57,6 +57,7 @@ from node.data.bulk_by_scroll import (
     f32,
     java_float,
     render_response,
+    search_failures,
     throttle_wait_nanos,
 )
 from node.data.bulk_request import BulkItem
@@ -269,12 +270,18 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
         costs = self.cluster.costs()
         batch_size = request.batch_size or costs.reindex_batch_size
         failures: list[dict[str, Any]] = []
+        timed_out = False
         scroll_id: str | None = None
         try:
             response = await self._initial_search(task, request, batch_size)
             scroll_id = response.get("_scroll_id")
             last_start, last_size = started, 0
             while not task.cancelled:
+                # ES `AbstractAsyncBulkByScrollAction#onScrollResponse`: a round with failed shards, or one that
+                # timed out, ends the job with those failures, its hits unwritten.
+                failures, timed_out = search_failures(response), bool(response.get("timed_out"))
+                if failures or timed_out:
+                    break
                 total = response["hits"]["total"]["value"]
                 state.total = min(total, request.max_docs) if request.max_docs > 0 else total
                 await state.delay_prepare(last_start, last_size)
@@ -301,7 +308,7 @@ class BulkByScrollAction(TransportAction[BulkByScrollRequest, SliceResult]):
         finally:
             if scroll_id is not None:
                 await self._clear_scroll(task, scroll_id)
-        return SliceResult(time.monotonic_ns() - started, False, state.status(), failures)
+        return SliceResult(time.monotonic_ns() - started, timed_out, state.status(), failures)
 
     @staticmethod
     def _worker_search(request: BulkByScrollRequest, batch_size: int) -> SearchRequest:

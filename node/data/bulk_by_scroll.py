@@ -28,7 +28,7 @@ from typing import Any
 from node.data.errors import XContentParseError
 from node.data.json_body import json_token
 from node.data.search_request import ParsingError
-from node.errors import ElasticsearchError, IllegalArgumentError, NumberFormatError
+from node.errors import ElasticsearchError, IllegalArgumentError, NumberFormatError, status_of
 from node.tasks.task import Task, TaskInfo
 
 __all__ = [
@@ -454,6 +454,21 @@ class SliceResult:
     status: BulkByScrollStatus = field(default_factory=BulkByScrollStatus)
     failures: list[dict[str, Any]] = field(default_factory=list)
     error: ElasticsearchError | None = None
+
+
+def search_failures(response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The failed shards of a reindex worker's search or scroll round, as ES's `ScrollableHitSource.SearchFailure`
+    renders them in the response's `failures`: `index`, `shard` and `node` when known, `status`, `reason`."""
+    out = []
+    for failure in (response.get("_shards") or {}).get("failures") or ():
+        rendered: dict[str, Any] = {}
+        for key in ("index", "shard", "node"):
+            if failure.get(key) is not None:
+                rendered[key] = failure[key]
+        rendered["status"] = status_of(failure["reason"])
+        rendered["reason"] = failure["reason"]
+        out.append(rendered)
+    return out
 
 
 def render_response(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cluster.launcher import LocalCluster
-from tests.chaos.conftest import get, url, wait_for_master, wait_for_nodes
+from tests.chaos.conftest import get, post, url, wait_for_master, wait_for_nodes
 from tests.support.http import Response, call, wait_until
 
 pytestmark = pytest.mark.chaos
@@ -86,3 +86,49 @@ def test_reads_during_a_node_kill_all_answer_in_full(chaos_cluster: LocalCluster
     partial: list[Any] = [(name, path, r.status, r.text[:300]) for name, path, r in answers if not complete(path, r)]
     assert not partial, f"{len(partial)} of {len(answers)} reads were not complete: {partial[:5]}"
     assert len(answers) > killed_at
+
+
+def test_a_reindex_whose_source_shard_dies_mid_scroll_ends_with_that_search_failure(
+    chaos_cluster: LocalCluster,
+) -> None:
+    """ES `AbstractAsyncBulkByScrollAction#onScrollResponse`: a scroll round with a failed shard ends the job with
+    the failure (`status`, `reason`, and `shard`/`index`/`node` where known) and writes nothing more."""
+    cluster = chaos_cluster
+    source = {"settings": {"number_of_shards": 2, "number_of_replicas": 0}}
+    created = call(
+        url(cluster, "node-1"), "PUT", "/src?wait_for_active_shards=all", headers={"Content-Type": "application/json"},
+        body=json.dumps(source).encode(),
+    )  # fmt: skip
+    assert created.status == 200, created.text
+    docs = 40
+    body = b"".join(b'{"index":{"_id":"%d"}}\n{"n":%d}\n' % (i, i) for i in range(docs))
+    written = call(
+        url(cluster, "node-1"), "POST", "/src/_bulk?refresh=true", headers={"Content-Type": "application/x-ndjson"},
+        body=body,
+    )  # fmt: skip
+    assert written.status == 200 and written.json["errors"] is False, written.text
+    shards = get(cluster, "node-1", "/_cat/shards/src?format=json&h=node").json
+    victim = next(row["node"] for row in shards if row["node"] != "node-1")
+    started = post(
+        cluster, "node-1", "/_reindex?wait_for_completion=false&requests_per_second=2",
+        {"source": {"index": "src", "size": 2}, "dest": {"index": "dst"}},
+    )  # fmt: skip
+    assert started.status == 200, started.text
+    task_id = started.json["task"]
+
+    def first_batch_written() -> bool:
+        task = get(cluster, "node-1", f"/_tasks/{task_id}").json["task"]
+        return bool(task["status"]["created"] >= 2)
+
+    wait_until(first_batch_written, timeout=20, what="the first batch")
+    assert cluster.kill_node(victim)
+
+    done = get(cluster, "node-1", f"/_tasks/{task_id}?wait_for_completion=true&timeout=30s", timeout=40).json
+    assert done["completed"] is True
+    response = done["response"]
+    assert response["created"] < docs
+    assert response["failures"], response
+    for failure in response["failures"]:
+        assert set(failure) <= {"index", "shard", "node", "status", "reason"}
+        assert list(failure)[-2:] == ["status", "reason"]
+        assert failure["status"] >= 500 and failure["reason"]["type"], failure

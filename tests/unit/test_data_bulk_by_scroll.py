@@ -16,6 +16,7 @@ from node.data.bulk_by_scroll import (
     parse_slices,
     render_response,
     rescheduled_delay_nanos,
+    search_failures,
     throttle_wait_nanos,
 )
 from node.errors import ActionRequestValidationError, IllegalArgumentError
@@ -152,3 +153,24 @@ def test_reindex_validation_messages_are_es_ones() -> None:
     with pytest.raises(ActionRequestValidationError) as caught:
         BulkByScrollRequest(DELETE_BY_QUERY, ("a",)).validate()
     assert caught.value.reason == "Validation Failed: 1: query is missing;"
+
+
+def test_search_failures_render_as_es_scrollable_hit_source_search_failures() -> None:
+    response = {
+        "_shards": {
+            "total": 2, "successful": 0, "skipped": 0, "failed": 2,
+            "failures": [
+                {"shard": -1, "index": None, "reason": {"type": "illegal_state_exception", "reason": "node [x] is not available"}},
+                {"shard": 1, "index": "src", "node": "n2", "reason": {"type": "no_shard_available_action_exception", "reason": None}},
+            ],
+        }
+    }  # fmt: skip
+    assert search_failures(response) == [
+        {"shard": -1, "status": 500, "reason": {"type": "illegal_state_exception", "reason": "node [x] is not available"}},
+        {"index": "src", "shard": 1, "node": "n2", "status": 503,
+         "reason": {"type": "no_shard_available_action_exception", "reason": None}},
+    ]  # fmt: skip
+    assert [list(f) for f in search_failures(response)] == [
+        ["shard", "status", "reason"], ["index", "shard", "node", "status", "reason"],
+    ]  # fmt: skip
+    assert search_failures({"_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}}) == []
