@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from node.common.malloc import release_free_memory
 from node.config import NodeConfig
 from node.data.json_body import OFF_LOOP_BYTES, parsed_off_loop
 from node.errors import CircuitBreakingError
@@ -197,3 +198,5 @@ async def admitted_body(request: web.Request) -> AsyncIterator[None]:
     finally:
         request._read_bytes = None  # the bytes go when the reservation goes, not whenever the request object does
         breaker.release(reserved)
+        if reserved >= OFF_LOOP_BYTES:  # what reading and parsing a large body took goes back to the system
+            asyncio.get_running_loop().call_soon(release_free_memory)

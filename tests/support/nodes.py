@@ -42,7 +42,27 @@ def wait_for_resident_within(cluster: LocalCluster, name: str, baseline: int, ra
     try:
         return wait_until(back, timeout=30.0, interval=0.2, what=f"the memory of {name} back near {baseline >> 20} MB")
     except AssertionError as e:
-        raise AssertionError(f"{e}: still {seen[-1] >> 20} MB") from None
+        pid = cluster.node(name).pid
+        regions = _largest_resident_regions(pid) if pid is not None else []
+        raise AssertionError(f"{e}: still {seen[-1] >> 20} MB; largest resident mappings: {regions}") from None
+
+
+def _largest_resident_regions(pid: int, count: int = 6) -> list[str]:
+    """The mappings holding most of a process's resident memory (`/proc/<pid>/smaps`), to tell a heap or malloc arena
+    that kept freed memory from a buffer still referenced."""
+    regions: list[tuple[int, str]] = []
+    current = ""
+    try:
+        with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as smaps:
+            for line in smaps:
+                fields = line.split()
+                if fields and "-" in fields[0] and not fields[0].endswith(":"):
+                    current = f"{fields[0]} {fields[5] if len(fields) > 5 else '[anon]'}"
+                elif fields and fields[0] == "Rss:":
+                    regions.append((int(fields[1]), current))
+    except OSError:
+        return []
+    return [f"{where}: {kb >> 10} MB" for kb, where in sorted(regions, reverse=True)[:count]]
 
 
 def assert_cluster_whole(cluster: LocalCluster) -> None:
