@@ -68,9 +68,16 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
         finally:
             cancelled.cancel()
             if not removals.done():
-                removals.cancel()
+                removals.cancel()  # a cancelled gather ends with a CancelledError that nobody would retrieve
+                removals.add_done_callback(_retrieved)
         if removals in done:
             return
         if cancelled in done:
             raise TaskCancelledError("task cancelled")
         raise ElasticsearchTimeoutError(f"timed out after [{text}/{millis}ms]")
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Marks the outcome of a future nobody awaits as seen, so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
