@@ -52,6 +52,14 @@ class _RecordQueueHandler(logging.handlers.QueueHandler):
         return record
 
 
+def _streams_ended_by_stopping(record: logging.LogRecord) -> bool:
+    """gRPC logs every peer's stream that a stopping node ends as an ERROR (`Aborting method [...] due to server
+    stop.`); ending them is what stopping means, as ES closes its transport connections, so only DEBUG shows it."""
+    if record.getMessage().endswith("due to server stop."):
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+    return True
+
+
 def setup_logging(
     path: Path, fields: Callable[[], dict[str, str]], level: int = logging.INFO
 ) -> logging.handlers.QueueListener:
@@ -69,6 +77,7 @@ def setup_logging(
     root.setLevel(level)
     for noisy in ("aiohttp.access", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("grpc._cython.cygrpc").addFilter(_streams_ended_by_stopping)
     listener = logging.handlers.QueueListener(records, file_handler)
     listener.start()
     return listener
