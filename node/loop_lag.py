@@ -89,9 +89,10 @@ class LoopLagMonitor:
         assert self._loop is not None
         now, cpu = self._loop.time(), time.thread_time()
         lag_ms = max(0.0, now - self._due) * 1000
-        self.stats.record(lag_ms, (cpu - self._cpu) * 1000)
+        busy_ms = (cpu - self._cpu) * 1000
+        self.stats.record(lag_ms, busy_ms)
         self._cpu = cpu
-        if lag_ms >= _WARN_MS:
-            log.warning("the event loop was held for %.0fms", lag_ms)
+        if lag_ms >= _WARN_MS:  # a paused or starved process shows little busy time, a stall it caused much
+            log.warning("the event loop was held for %.0fms, %.0fms of it busy with this node's work", lag_ms, busy_ms)
         self._due = now + self.interval_s
         self._handle = self._loop.call_at(self._due, self._tick)
