@@ -366,22 +366,32 @@ def _exists(body: Any) -> Query:
     return Query(exists)
 
 
-def _comparable(stored: Any, bound: Any, now: dt.datetime, round_up: bool) -> tuple[Any, Any] | None:
-    """`stored` and `bound` in one ordered domain: numbers, dates (with `now` math), or strings."""
+def _bound_moment(bound: Any, now: dt.datetime, round_up: bool) -> dt.datetime | None:
+    """The date a range bound names (`now` math included), resolved once per query; None when it names none.
+
+    Raises:
+        ParsingError: date math past what a date can hold (`now+10000y`): a 400, never a failure on every shard.
+    """
+    try:
+        return parse_date_math(bound, now, round_up=round_up) if isinstance(bound, str) else _parse_date(bound)
+    except (ValueError, OverflowError):
+        raise ParsingError(f"failed to parse date field [{bound}]") from None
+
+
+def _comparable(stored: Any, bound: Any, moment: dt.datetime | None) -> tuple[Any, Any] | None:
+    """`stored` and `bound` in one ordered domain: numbers, dates (`moment`, the bound as a date), or strings."""
     if isinstance(stored, bool):
         return None
     if isinstance(stored, int | float):
         number = _number(bound)
         if number is not None:
             return float(stored), number
-        moment = parse_date_math(bound, now, round_up=round_up) if isinstance(bound, str) else None
-        return (float(stored), moment.timestamp() * 1000) if moment is not None else None
+        date = moment if isinstance(bound, str) else None
+        return (float(stored), date.timestamp() * 1000) if date is not None else None
     if isinstance(stored, str):
         stored_date = _parse_date(stored)
-        if stored_date is not None:
-            moment = parse_date_math(bound, now, round_up=round_up) if isinstance(bound, str) else _parse_date(bound)
-            if moment is not None:
-                return stored_date, moment
+        if stored_date is not None and moment is not None:
+            return stored_date, moment
         return stored, _term_text(bound)
     return None
 
@@ -403,9 +413,11 @@ def _range(body: Any, now: dt.datetime) -> Query:
         elif key not in ("include_lower", "include_upper", "format", "time_zone", "relation", "boost", "_name"):
             raise ParsingError(f"[range] query does not support [{key}]")
 
+    resolved = [(op, bound, _bound_moment(bound, now, round_up=op in ("gt", "lte"))) for op, bound in bounds]
+
     def within(stored: Any) -> bool:
-        for op, bound in bounds:
-            pair = _comparable(stored, bound, now, round_up=op in ("gt", "lte"))
+        for op, bound, moment in resolved:
+            pair = _comparable(stored, bound, moment)
             if pair is None:
                 return False
             left, right = pair

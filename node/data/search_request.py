@@ -22,6 +22,7 @@ from typing import Any
 
 from node.data.errors import ParsingError
 from node.data.index_resolver import IndicesOptions
+from node.data.json_body import json_token
 from node.data.query_dsl import compile_query
 from node.data.search_sort import SortClause, parse_sort
 from node.data.shard_query import slice_range
@@ -190,6 +191,12 @@ def parse_search_body(body: Mapping[str, Any], text: str = "") -> dict[str, Any]
         after = body["search_after"]
         if not isinstance(after, list):
             raise ParsingError("[search_after] failed to parse field [search_after]")
+        for value in after:  # ES `SearchAfterBuilder#fromXContent`: scalars only (a list would fail every shard)
+            if isinstance(value, list | dict):
+                raise ParsingError(
+                    "Expected [VALUE_STRING] or [VALUE_NUMBER] or [VALUE_BOOLEAN] or [VALUE_NULL] but found "
+                    f"[{json_token(value)}] inside search_after."
+                )
         sorts = len(parse_sort(body.get("sort"))) or 1
         if len(after) != sorts:
             raise IllegalArgumentError(f"search_after has {len(after)} value(s) but sort has {sorts}.")

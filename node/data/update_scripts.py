@@ -22,6 +22,7 @@ and ignored: `ignored` lists them, and the README says so. Arithmetic on a missi
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -316,6 +317,8 @@ def _arith(op: str, left: Any, right: Any, run: ScriptRun) -> Any:
         return f"{_java_text(left)}{_java_text(right)}"
     if left is None or right is None or isinstance(left, bool | str) or isinstance(right, bool | str):
         _null_pointer(run, "Cannot apply [" + op + "] to a value that is null or not a number")
+    if isinstance(left, int) and isinstance(right, int):
+        return _as_long(_int_arith(op, left, right, run))
     if op == "+":
         return left + right
     if op == "-":
@@ -323,17 +326,53 @@ def _arith(op: str, left: Any, right: Any, run: ScriptRun) -> Any:
     if op == "*":
         return left * right
     if op == "/":
-        if isinstance(left, int) and isinstance(right, int):
-            if right == 0:
-                raise ScriptError("runtime error", metadata={"script_stack": [], "script": run.source,
-                                                             "lang": "painless"},
-                                  cause=_arithmetic("/ by zero"))  # fmt: skip
-            quotient = abs(left) // abs(right)
-            return quotient if (left >= 0) == (right >= 0) else -quotient  # Java truncates toward zero
         return left / right
-    if isinstance(left, int) and isinstance(right, int) and right:
-        return left - right * int(left / right)
-    return left % right
+    return math.fmod(left, right)  # Java's remainder takes the dividend's sign
+
+
+def _int_arith(op: str, left: int, right: int, run: ScriptRun) -> int:
+    """Painless `long` arithmetic: division truncates toward zero, by zero fails."""
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        raise ScriptError(
+            "runtime error", metadata={"script_stack": [], "script": run.source, "lang": "painless"},
+            cause=_arithmetic("/ by zero"),
+        )  # fmt: skip
+    quotient = abs(left) // abs(right)
+    quotient = quotient if (left >= 0) == (right >= 0) else -quotient  # Java truncates toward zero
+    return quotient if op == "/" else left - right * quotient
+
+
+def _as_long(value: int) -> int:
+    """A Java `long`: wraps around at 64 bits, so no script can grow a number without bound."""
+    return ((value + _LONG_SPAN // 2) % _LONG_SPAN) - _LONG_SPAN // 2
+
+
+_LONG_SPAN = 1 << 64
+
+# What a Python failure inside a supported statement is in Painless's terms (the cause of ES's `script_exception`).
+_RUNTIME_CAUSES: tuple[tuple[type[Exception], str], ...] = (
+    (ZeroDivisionError, "arithmetic_exception"),
+    (ArithmeticError, "arithmetic_exception"),
+    (IndexError, "index_out_of_bounds_exception"),
+    (TypeError, "class_cast_exception"),
+    (Exception, "illegal_argument_exception"),
+)
+
+
+def _runtime_error(run: ScriptRun, error: Exception) -> ScriptError:
+    es_type = next(t for cls, t in _RUNTIME_CAUSES if isinstance(error, cls))
+    reason = "/ by zero" if isinstance(error, ZeroDivisionError) else str(error)
+    return ScriptError(
+        "runtime error",
+        metadata={"script_stack": [], "script": run.source, "lang": "painless"},
+        cause=ElasticsearchError(reason, es_type=es_type, status=400),
+    )
 
 
 def _arithmetic(reason: str) -> ElasticsearchError:
@@ -371,4 +410,8 @@ def run_script(script: Mapping[str, Any] | str, ctx: dict[str, Any]) -> ScriptRu
             _Parser(_tokens(statement), run).statement()
         except _Unsupported:
             run.ignored.append(statement)
+        except ElasticsearchError:
+            raise
+        except Exception as e:  # noqa: BLE001 - an index out of range, a list plus a number: one item's 400, as in ES
+            raise _runtime_error(run, e) from None
     return run

@@ -158,3 +158,12 @@ def test_scroll_ids_round_trip_and_garbage_is_rejected() -> None:
     with pytest.raises(IllegalArgumentError) as caught:
         decode_scroll_id("not-a-scroll-id")
     assert caught.value.reason == "Cannot parse scroll id"
+
+
+def test_search_after_takes_scalars_only_as_es_does() -> None:
+    with pytest.raises(ParsingError) as refused:
+        parse_search_body({"sort": [{"n": "asc"}], "search_after": [[1]]})
+    assert refused.value.reason == (
+        "Expected [VALUE_STRING] or [VALUE_NUMBER] or [VALUE_BOOLEAN] or [VALUE_NULL] but found [START_ARRAY] "
+        "inside search_after."
+    )

@@ -177,3 +177,27 @@ def test_painless_arithmetic_on_a_missing_field_is_a_script_exception() -> None:
     assert (body["type"], body["reason"], body["lang"], body["caused_by"]["type"]) == (
         "script_exception", "runtime error", "painless", "null_pointer_exception",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("source", "cause"),
+    [
+        ("ctx._source.x = ctx._source.n / 0", "arithmetic_exception"),
+        ("ctx._source.tags += 1", "class_cast_exception"),
+        ("ctx._source.tags.remove(99)", "index_out_of_bounds_exception"),
+    ],
+)
+def test_a_script_failing_at_run_time_is_one_items_script_exception(source: str, cause: str) -> None:
+    """Painless fails these at run time with a 400 `script_exception`: the item fails, not the shard's batch."""
+    with pytest.raises(ScriptError) as failed:
+        run_script({"source": source}, {"_source": {"n": 7, "tags": ["a"]}})
+    assert failed.value.status == 400
+    assert failed.value.to_dict()["caused_by"]["type"] == cause
+
+
+def test_script_numbers_are_java_longs() -> None:
+    ctx: dict[str, Any] = {"_source": {"n": 9_223_372_036_854_775_807}}
+    run_script({"source": "ctx._source.n += 1"}, ctx)
+    assert ctx["_source"]["n"] == -9_223_372_036_854_775_808
+    run_script({"source": "ctx._source.m = -7 / 2; ctx._source.r = -7 % 2"}, ctx)
+    assert (ctx["_source"]["m"], ctx["_source"]["r"]) == (-3, -1)

@@ -129,3 +129,8 @@ def test_date_math_rounds_down_and_up() -> None:
     )
     assert parse_date_math("2024-01-31||+1M", now) == dt.datetime(2024, 2, 29, tzinfo=dt.UTC)
     assert parse_date_math("not a date", now) is None
+
+
+def test_date_math_past_what_a_date_holds_is_a_parsing_exception_when_compiled() -> None:
+    with pytest.raises(ParsingError, match=r"failed to parse date field \[now\+10000y\]"):
+        compile_query({"range": {"at": {"gte": "now+10000y"}}})
