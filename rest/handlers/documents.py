@@ -37,7 +37,7 @@ from node.data.errors import ParseError, XContentParseError
 from node.data.json_body import OFF_LOOP_BYTES, json_token, parse_json_object, required_body
 from node.data.source_filter import SourceFilter, parse_source_filter, source_filter_from_params
 from node.data.update_request import UpdateSpec
-from node.errors import ActionRequestValidationError, IllegalArgumentError, ResourceNotFoundError
+from node.errors import ActionRequestValidationError, IllegalArgumentError, NumberFormatError, ResourceNotFoundError
 from rest.app_keys import rest_client, rest_request
 from rest.handlers.indices import reject_shadowed_path
 from rest.handlers.system_indices import with_system_index_warning
@@ -341,8 +341,8 @@ def _mget_item(doc: Any, default_index: str | None, routing: str | None, fetch: 
     """One document of a multi-get body (ES `MultiGetRequest#parseDocuments`)."""
     if not isinstance(doc, Mapping):
         raise ParseError(f"failed to parse multi get request. unknown field [{json_token(doc)}]")
-    for key in doc:
-        if key not in _MGET_DOC_FIELDS:
+    for key, value in doc.items():
+        if key not in _MGET_DOC_FIELDS or (key not in ("_source", "stored_fields") and isinstance(value, list | dict)):
             raise ParseError(f"failed to parse multi get request. unknown field [{key}]")
     index = doc.get("_index", default_index)
     doc_id = doc.get("_id")
@@ -352,9 +352,19 @@ def _mget_item(doc: Any, default_index: str | None, routing: str | None, fetch: 
         str(doc_id) if doc_id is not None else "",
         str(doc_routing) if doc_routing is not None else None,
         parse_source_filter(doc["_source"]) if "_source" in doc else fetch,
-        int(doc.get("version", MATCH_ANY)),
+        _mget_version(doc.get("version", MATCH_ANY)),
         VersionType.parse(doc.get("version_type")),
     )
+
+
+def _mget_version(value: Any) -> int:
+    """A document's `version`, read as ES's parser reads a long (a number, or a string holding one)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise NumberFormatError(f'For input string: "{value}"') from None
 
 
 async def multi_get(request: web.Request) -> web.Response:

@@ -200,6 +200,13 @@ def test_multi_get_answers_each_document_or_its_error_in_place(cluster: LocalClu
     assert err["reason"] == "Validation Failed: 1: index is missing for doc 0;"
 
 
+def test_multi_get_refuses_malformed_items_with_400s(cluster: LocalCluster) -> None:
+    bad_version = error(request(cluster, "POST", "/fruit/_mget", {"docs": [{"_id": "1", "version": "x"}]}), 400)
+    assert (bad_version["type"], bad_version["reason"]) == ("number_format_exception", 'For input string: "x"')
+    bad_index = error(request(cluster, "POST", "/_mget", {"docs": [{"_index": {"a": 1}, "_id": "1"}]}), 400)
+    assert bad_index["reason"] == "failed to parse multi get request. unknown field [_index]"
+
+
 def test_data_streams_do_not_exist_so_a_name_is_not_found(cluster: LocalCluster) -> None:
     """What `helpers.reindex` asks of its target before writing."""
     assert ok(request(cluster, "GET", "/_data_stream")) == {"data_streams": []}
