@@ -78,9 +78,12 @@ def check_hosts_support() -> None:
 
 
 def _run(args: Sequence[str], *, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        list(args), input=stdin, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT_S, check=False
-    )
+    try:
+        result = subprocess.run(
+            list(args), input=stdin, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ClusterError(f"`{' '.join(args)}` did not finish within {_COMMAND_TIMEOUT_S:g}s") from None
     if check and result.returncode != 0:
         raise ClusterError(f"`{' '.join(args)}` failed: {result.stderr.strip() or result.returncode}")
     return result

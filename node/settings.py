@@ -229,6 +229,8 @@ def read_settings_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]
         return {}
     except OSError as e:
         raise IllegalArgumentError(f"failed to read settings file [{path}]: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise IllegalArgumentError(f"Failed to load settings from [{path}]: {e}") from None
     import yaml  # deferred: most nodes have no settings file, and the import costs start-up time
 
     try:
@@ -241,7 +243,8 @@ def read_settings_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]
         raise IllegalArgumentError(f"Failed to load settings from [{path}]: the file must hold a mapping of settings")
     flat: dict[str, Any] = {}
     _flatten("", document, flat, path)
-    return {key: _replace_placeholders(value, environ, key) for key, value in flat.items()}
+    # A key without a value (`path.data:`) is unset, as ES reads a null setting.
+    return {key: _replace_placeholders(value, environ, key) for key, value in flat.items() if value is not None}
 
 
 def config_dir(command_line: Mapping[str, Any], environ: Mapping[str, str]) -> Path:

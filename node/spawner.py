@@ -23,6 +23,7 @@ Each child leads a session of its own (so the launcher signals its process group
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -30,6 +31,7 @@ import random
 import signal
 import socket
 import sys
+import traceback
 from pathlib import Path
 
 # The preload: everything a node imports before it serves anything.
@@ -63,9 +65,13 @@ def _run_child(argv: list[str], fds: list[int], control: socket.socket) -> None:
             code = 0
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException:  # noqa: BLE001 - a crash prints its traceback to the node's log, as exec'd nodes do
+            traceback.print_exc()
+            code = 1
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(BaseException):  # a closed pipe must not send the child back into the spawner
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(code)
 
 

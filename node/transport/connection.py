@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
+from node.errors import ElasticsearchError
 from node.transport.pb import transport_pb2 as pb
 from node.transport.pb import transport_pb2_grpc as pb_grpc
 
@@ -259,8 +261,10 @@ class InboundStream:
         if handling.cancelled():
             return  # the caller gave up, or the stream ended: nobody waits for an answer
         error = handling.exception()
-        if error is not None:  # the transport answers every failure in-band: this is a bug
+        if error is not None:  # the transport answers every failure in-band: this is a bug, still answered
             log.error("serving request [%s] failed", request_id, exc_info=error)
-            return
-        response = handling.result()
+            bug = ElasticsearchError(f"{type(error).__name__}: {error}")  # the caller fails now, not at its deadline
+            response = pb.TransportResponse(error_json=json.dumps(bug.to_wire()))
+        else:
+            response = handling.result()
         self._outbox.put(pb.TransportFrame(request_id=request_id, response=response), len(response.payload))

@@ -164,3 +164,12 @@ def test_a_wildcard_bind_address_publishes_a_real_one(tmp_path: Path) -> None:
 def test_the_launcher_keeps_setting_variables_from_its_nodes() -> None:
     environ = {"PATH": "/bin", "cluster.name": "x", "ES_SETTING_NODE_NAME": "y", "ELASTIC_PASSWORD_FILE": "/p"}
     assert without_setting_variables(environ) == {"PATH": "/bin"}
+
+
+def test_a_key_without_a_value_is_unset_and_a_file_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
+    conf = write_yml(tmp_path / "conf", "cluster.name:\nnode.name: n1\n")
+    config = node_config({}, {"SIMCLUSTER_PATH_CONF": str(conf)})
+    assert (config.cluster_name, config.name) == (node_config({}, {}).cluster_name, "n1")
+    (conf / "simcluster.yml").write_bytes(b"node.name: \xff\n")
+    with pytest.raises(IllegalArgumentError, match="Failed to load settings from"):
+        node_config({}, {"SIMCLUSTER_PATH_CONF": str(conf)})
