@@ -27,7 +27,7 @@ from node.errors import ElasticsearchError, PlainRestError
 from node.loop_lag import LoopLagMonitor
 from rest.app_keys import REST_REQUEST, SERVICES
 from rest.context import RestRequest, netty_text
-from rest.cors import allow_cluster_origins
+from rest.cors import allow_cluster_origins, refuse_foreign_changes
 from rest.handlers import (
     aliases,
     cancel,
@@ -325,7 +325,7 @@ def build_app(services: NodeServices) -> web.Application:
     config = services.config
     limits = HttpLimits.of(config)
     # authentication inside the ES conventions
-    middlewares = [es_conventions, *security_middlewares(config)]
+    middlewares = [es_conventions, refuse_foreign_changes, *security_middlewares(config)]
     app = web.Application(middlewares=middlewares, client_max_size=limits.max_content_length)
     app[SERVICES] = services
     app.on_response_prepare.append(allow_cluster_origins)

@@ -109,6 +109,25 @@ async def test_sim_endpoints_answer_pages_of_this_clusters_nodes_only(tmp_path: 
         }
 
 
+async def test_a_page_of_another_site_cannot_change_the_cluster(tmp_path: Path) -> None:
+    """A form post or `no-cors` fetch from another site needs no preflight: it is refused before it acts."""
+    async with InProcessCluster.formed(tmp_path, 2) as c, aiohttp.ClientSession() as session:
+        page = f"http://{c.nodes['node-2'].local_node.http_address}"
+        fault = b'{"kind":"blackhole","target":"node-2"}'
+        foreign = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+        async with session.post(url(c, "node-1", "/_sim/faults"), data=fault, headers=foreign) as refused:
+            assert refused.status == 403
+            error = (await refused.json())["error"]
+            assert error["type"] == "security_exception"
+        async with session.post(url(c, "node-1", "/_sim/tasks?wait_for_completion=false"), headers=foreign) as r:
+            assert r.status == 403
+        async with session.get(url(c, "node-1", "/_sim/faults")) as listed:
+            assert (await listed.json())["faults"] == []
+        own = {"Origin": page, "Content-Type": "application/json"}
+        async with session.post(url(c, "node-1", "/_sim/faults/_heal"), headers=own) as healed:
+            assert healed.status == 200
+
+
 async def test_every_node_serves_the_page(tmp_path: Path) -> None:
     async with InProcessCluster.formed(tmp_path, 1) as c, aiohttp.ClientSession() as session:
         async with session.get(url(c, "node-1", "/_sim/ui"), allow_redirects=False) as response:
