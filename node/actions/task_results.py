@@ -27,7 +27,6 @@ answers 503 then). This module sits with the actions because it runs them; the d
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from node.actions.bulk import BulkOptions, BulkRequest, IndexAction
 from node.actions.client import NodeClient
@@ -37,7 +36,7 @@ from node.cluster.state import ClusterState
 from node.common.action_names import CREATE_TASKS_INDEX
 from node.data.allocation import copies_of
 from node.data.bulk_request import BulkItem, describe_source
-from node.errors import ElasticsearchError, IndexNotFoundError, MasterNotDiscoveredError
+from node.errors import IndexNotFoundError, MasterNotDiscoveredError
 from node.indices.routing_service import reroute_state
 from node.storage.task_results import TASKS_INDEX, TaskResult, with_tasks_index
 from node.tasks.task import Task
@@ -47,7 +46,6 @@ from node.transport.service import TransportService
 
 __all__ = ["TaskResultsService"]
 
-log = logging.getLogger(__name__)
 
 # ES's master and replication requests default to 30s.
 MASTER_TIMEOUT_S = 30.0
@@ -124,21 +122,23 @@ class TaskResultsService:
 
     async def _ensure_index(self, task_id: str) -> None:
         """Asks the master to create `.tasks` unless this node already knows it exists (ES `TaskResultsService`'s
-        create-index request); a failure is logged and the write goes on, failing if the index is still missing."""
+        create-index request).
+
+        Raises:
+            ElasticsearchError: the index could not be created (ES fails the store, which its caller logs): the
+                write must not go on and auto-create `.tasks` as an ordinary index.
+        """
         if self.index_exists():
             return
         async with self._create_index_lock:
             if self.index_exists():
                 return
             master = self._cluster.state().master
-            try:
-                if master is None:
-                    raise MasterNotDiscoveredError("no master node")
-                await self._transport.send_request(
-                    master, CREATE_TASKS_INDEX, pb.StoreResultRequest(task_id=task_id), timeout=MASTER_TIMEOUT_S
-                )
-            except ElasticsearchError as e:
-                log.warning("failed to create [%s] for the result of [%s]: %s", TASKS_INDEX, task_id, e)
+            if master is None:
+                raise MasterNotDiscoveredError("no master node")
+            await self._transport.send_request(
+                master, CREATE_TASKS_INDEX, pb.StoreResultRequest(task_id=task_id), timeout=MASTER_TIMEOUT_S
+            )
 
     async def _handle_create_index(self, task: Task, request: pb.StoreResultRequest) -> pb.StoreResultResponse:
         """On the master: publishes a state with `.tasks`, its uuid and its shard allocated (ES
