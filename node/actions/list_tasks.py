@@ -10,7 +10,7 @@ from node.actions.support.tasks_action import BaseTasksRequest, TransportTasksAc
 from node.common.action_names import LIST_TASKS
 from node.common.time_value import TimeValue
 from node.errors import ElasticsearchError, ElasticsearchTimeoutError, TaskCancelledError
-from node.tasks.task import Task, TaskInfo
+from node.tasks.task import Task
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "ListTasksAction", "ListTasksRequest"]
 
@@ -41,9 +41,6 @@ class ListTasksAction(TransportTasksAction[ListTasksRequest]):
         if not request.wait_for_completion or request.timeout is not None or default is None:
             return default
         return TimeValue.of_millis(DEFAULT_WAIT_TIMEOUT.millis + default.millis)
-
-    async def task_operation(self, node_task: Task, request: ListTasksRequest, task: Task) -> TaskInfo:
-        return task.info(detailed=request.detailed)
 
     async def task_operations(
         self, node_task: Task, request: ListTasksRequest, tasks: list[Task]

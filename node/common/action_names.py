@@ -170,7 +170,6 @@ CLUSTER_STATS = "cluster:monitor/stats"
 CLUSTER_STATS_NODE = node_level(CLUSTER_STATS)
 CLUSTER_STATE = "cluster:monitor/state"
 CLUSTER_HEALTH = "cluster:monitor/health"
-CLUSTER_STATE = "cluster:monitor/state"
 
 HANDSHAKE = "internal:transport/handshake"
 DISCOVERY_PEERS = "internal:discovery/request_peers"

@@ -16,11 +16,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cmp_to_key
 from typing import Any
 
 from node.data.query_dsl import Document, Query, compile_query
-from node.data.search_sort import LONG_MAX, LONG_MIN, SCORE, SortClause, compare_keys, display_values, sort_key
+from node.data.search_sort import (
+    LONG_MAX,
+    LONG_MIN,
+    SCORE,
+    SortClause,
+    compare_keys,
+    display_values,
+    sort_key,
+    sorted_by,
+)
 from node.data.source_filter import SourceFilter
 
 __all__ = [
@@ -164,13 +172,9 @@ def run_query(
         (sort_key(request.sort, source if source is not None else doc.source(), query.score(), position), doc)
         for position, doc, source in matched
     ]
-    compare = compare_keys(request.sort)
-
-    def by_key(a: tuple[list[list[Any]], StoredDocument], b: tuple[list[list[Any]], StoredDocument]) -> int:
-        return compare(a[0], b[0])
-
-    keyed.sort(key=cmp_to_key(by_key))
+    keyed = sorted_by(request.sort, keyed, key=lambda entry: entry[0])
     if request.search_after is not None:
+        compare = compare_keys(request.sort)
         after = after_key(request.sort, request.search_after)
         keyed = [entry for entry in keyed if compare(entry[0], after) > 0]
     window_keys = keyed if request.window is None else keyed[: request.window]
