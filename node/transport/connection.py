@@ -50,36 +50,37 @@ def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
 class _Outbox:
     """Frames waiting for the stream, written by one writer task (gRPC allows one write in flight per stream)."""
 
-    __slots__ = ("_frames", "_size", "_wakeup")
+    __slots__ = ("_frames", "_wakeup")
 
     def __init__(self) -> None:
-        self._frames: list[pb.TransportFrame] = []
-        self._size = 0
+        self._frames: list[tuple[pb.TransportFrame, int]] = []  # each frame with its payload size
         self._wakeup = asyncio.Event()
 
     def put(self, frame: pb.TransportFrame, size: int) -> None:
-        self._frames.append(frame)
-        self._size += size
+        self._frames.append((frame, size))
         self._wakeup.set()
 
+    def withdraw(self, request_id: int) -> bool:
+        """Takes back a request frame not written yet; False when it is gone already (or never was)."""
+        for i, (frame, _) in enumerate(self._frames):
+            if frame.request_id == request_id and frame.HasField("request"):
+                del self._frames[i]
+                return True
+        return False
+
     async def take(self) -> pb.TransportFrames:
-        """The next batch: every waiting frame, up to `_BATCH_BYTES` (at least one frame)."""
+        """The next batch: every waiting frame, up to `_BATCH_BYTES` of payload (at least one frame)."""
         while not self._frames:
             self._wakeup.clear()
             await self._wakeup.wait()
-        if self._size <= _BATCH_BYTES:
-            frames, self._frames, self._size = self._frames, [], 0
-            return pb.TransportFrames(frames=frames)
-        taken = 0
-        count = 0
-        for frame in self._frames:
-            if count and taken + frame.ByteSize() > _BATCH_BYTES:
+        taken = count = 0
+        for _, size in self._frames:
+            if count and taken + size > _BATCH_BYTES:
                 break
-            taken += frame.ByteSize()
+            taken += size
             count += 1
-        frames, self._frames = self._frames[:count], self._frames[count:]
-        self._size = max(0, self._size - taken)
-        return pb.TransportFrames(frames=frames)
+        batch, self._frames = self._frames[:count], self._frames[count:]
+        return pb.TransportFrames(frames=[frame for frame, _ in batch])
 
     async def drain_into(self, write: Callable[[pb.TransportFrames], Awaitable[Any]]) -> None:
         """Writes batches until a write fails (the stream broke: its reader sees why)."""
@@ -135,7 +136,8 @@ class PeerConnection:
             return
         if entry[1] is not None:
             entry[1].cancel()
-        if not self.closed:
+        # A request still waiting for the stream is taken back; one the peer may be serving is cancelled there.
+        if not self.closed and not self._outbox.withdraw(request_id):
             self._outbox.put(pb.TransportFrame(request_id=request_id, cancel=True), 0)
 
     async def exchange(

@@ -31,3 +31,17 @@ async def test_a_handler_that_raises_still_answers_its_caller_with_an_error() ->
     assert frame.request_id == 7
     error = json.loads(frame.response.error_json)
     assert (error["type"], error["reason"], error["status"]) == ("exception", "RuntimeError: a bug", 500)
+
+
+async def test_the_outbox_batches_by_payload_size_and_takes_back_unsent_requests() -> None:
+    from node.transport.connection import _BATCH_BYTES, _Outbox
+
+    outbox = _Outbox()
+    half = _BATCH_BYTES // 2 + 1
+    for request_id in (1, 2, 3):
+        outbox.put(pb.TransportFrame(request_id=request_id, request=pb.TransportRequest(action="x")), half)
+    assert outbox.withdraw(2) and not outbox.withdraw(2)
+    outbox.put(pb.TransportFrame(request_id=4, cancel=True), 0)
+    first, second = await outbox.take(), await outbox.take()
+    assert [f.request_id for f in first.frames] == [1]  # two halves would pass the batch size
+    assert [f.request_id for f in second.frames] == [3, 4]
