@@ -34,7 +34,8 @@ from node.transport.service import TransportService
 __all__ = ["EventJournal", "Subscription"]
 
 HISTORY_SIZE = 500
-MAX_PENDING_EVENTS = 200_000
+MAX_PENDING_EVENTS = 50_000  # a subscriber further behind is ended; its page reconnects to a fresh snapshot
+MAX_BATCH_EVENTS = 5_000  # one message at most: its JSON is encoded on the event loop
 MAX_SUBSCRIBERS = 64
 
 
@@ -72,12 +73,14 @@ class Subscription:
         self._wakeup.set()
 
     async def next_batch(self, timeout: float) -> list[dict[str, Any]]:
-        """Every event published since the last batch; waits up to `timeout` seconds for one (`[]` then)."""
+        """The events published since the last batch, oldest first and at most `MAX_BATCH_EVENTS`; waits up to
+        `timeout` seconds for one (`[]` then)."""
         if not self._pending and not self.closed and not self.overflowed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
-        self._wakeup.clear()
-        batch, self._pending = self._pending, []
+        batch, self._pending = self._pending[:MAX_BATCH_EVENTS], self._pending[MAX_BATCH_EVENTS:]
+        if not self._pending:
+            self._wakeup.clear()
         return batch
 
     @property

@@ -32,6 +32,7 @@ HEARTBEAT_S = 1.0
 BATCH_INTERVAL_S = 0.1
 RECONNECT_MILLIS = 1000
 MAX_EXCLUDED_PATTERNS = 32
+WRITE_TIMEOUT_S = 30.0  # a page that stops reading (its connection full) gives up its subscription
 
 
 def sse_message(event: str, data: Any, *, retry_millis: int | None = None) -> bytes:
@@ -55,18 +56,22 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
             }
         )
         await response.prepare(request)
+
+        async def send(message: bytes) -> None:
+            await asyncio.wait_for(response.write(message), WRITE_TIMEOUT_S)
+
         try:
-            await response.write(sse_message("snapshot", subscription.snapshot, retry_millis=RECONNECT_MILLIS))
+            await send(sse_message("snapshot", subscription.snapshot, retry_millis=RECONNECT_MILLIS))
             while not subscription.ended:
                 batch = await subscription.next_batch(HEARTBEAT_S)
                 if subscription.overflowed:
-                    await response.write(sse_message("overflow", {"reason": "subscriber fell too far behind"}))
+                    await send(sse_message("overflow", {"reason": "subscriber fell too far behind"}))
                     break
                 if batch:
-                    await response.write(sse_message("events", batch))
+                    await send(sse_message("events", batch))
                 elif not subscription.closed:
-                    await response.write(sse_message("heartbeat", {"time": int(time.time() * 1000)}))
+                    await send(sse_message("heartbeat", {"time": int(time.time() * 1000)}))
                 await asyncio.sleep(BATCH_INTERVAL_S)
-        except ConnectionResetError:  # the page went away between two writes
+        except (ConnectionResetError, TimeoutError):  # the page went away, or stopped reading, between two writes
             pass
     return response

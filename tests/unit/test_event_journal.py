@@ -181,6 +181,17 @@ async def test_a_subscriber_that_falls_behind_is_dropped(monkeypatch: pytest.Mon
         assert await drain(subscription) == []
 
 
+async def test_a_burst_goes_out_in_bounded_batches_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_module, "MAX_BATCH_EVENTS", 2)
+    events, tasks, _, _ = journal()
+    with events.subscribe() as subscription:
+        for _ in range(3):
+            tasks.register(type="transport", action="cluster:admin/tasks/test")
+        first, second = await subscription.next_batch(0.01), await subscription.next_batch(0.01)
+        assert (len(first), len(second)) == (2, 1)
+        assert [e["task"]["id"] for e in first + second] == [1, 2, 3]
+
+
 async def test_closing_ends_every_stream_and_refuses_new_ones() -> None:
     events, _, _, _ = journal()
     subscription = events.subscribe()
