@@ -67,12 +67,15 @@ def _index_targets(request: web.Request) -> tuple[str, ...]:
     return tuple(split_by_comma(request.match_info.get("index")))
 
 
-def _resolution(params: Params, default: tuple[bool, bool, bool]) -> tuple[bool, bool, tuple[bool, bool, bool]]:
-    """`ignore_unavailable`, `allow_no_indices` and the wildcard states (open, closed, hidden)."""
+def _resolution(
+    params: Params, default: tuple[bool, bool, bool], *, allow_no_indices: bool = True
+) -> tuple[bool, bool, tuple[bool, bool, bool]]:
+    """`ignore_unavailable`, `allow_no_indices` and the wildcard states (open, closed, hidden), with the request's
+    own ES defaults."""
     values = params.list("expand_wildcards")
     return (
         params.bool("ignore_unavailable", False),
-        params.bool("allow_no_indices", True),
+        params.bool("allow_no_indices", allow_no_indices),
         parse_wildcard_states(values) if values else default,
     )
 
@@ -93,7 +96,8 @@ async def get_settings(request: web.Request) -> web.Response:
     flat = p.bool("flat_settings", False)
     include_defaults = p.bool("include_defaults", False)
     names = split_by_comma(request.match_info.get("name"))
-    read = IndicesReadRequest(targets, *_resolution(p, (True, False, False)))
+    # ES `GetSettingsRequest`: open and closed indices (`IndicesOptions.fromOptions(false, true, true, true)`).
+    read = IndicesReadRequest(targets, *_resolution(p, (True, True, False)))
     p.consume("local", "master_timeout")
     p.check_unrecognized()
     body: dict[str, Any] = {}
@@ -122,7 +126,9 @@ async def put_settings(request: web.Request) -> web.Response:
     req = rest_request(request)
     p = req.params
     preserve = p.bool("preserve_existing", False)
-    ignore_unavailable, allow_no_indices, expand = _resolution(p, (True, False, False))
+    # ES `UpdateSettingsRequest`: open and closed indices, and a pattern must match (`fromOptions(false, false,
+    # true, true)`): a static setting is changed on a closed index.
+    ignore_unavailable, allow_no_indices, expand = _resolution(p, (True, True, False), allow_no_indices=False)
     timeout, master_timeout = _timeouts(p)
     p.consume("reopen", "flat_settings")
     p.check_unrecognized()
@@ -140,7 +146,8 @@ async def get_mapping(request: web.Request) -> web.Response:
     targets = _index_targets(request)
     req = rest_request(request)
     p = req.params
-    read = IndicesReadRequest(targets, *_resolution(p, (True, False, False)))
+    # ES `GetSettingsRequest`: open and closed indices (`IndicesOptions.fromOptions(false, true, true, true)`).
+    read = IndicesReadRequest(targets, *_resolution(p, (True, True, False)))
     p.consume("local", "master_timeout")
     p.check_unrecognized()
     indices = await rest_client(request).execute(GetMappingsAction, read)

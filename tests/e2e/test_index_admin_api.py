@@ -189,6 +189,12 @@ def test_a_closed_index_refuses_reads_and_writes_until_opened(cluster: LocalClus
         response = send(cluster, method, path, body)
         assert (response.status, response.json) == (400, {"error": {"root_cause": [closed], **closed}, "status": 400})
     assert send(cluster, "GET", "/_cat/indices/shut?h=index,status").text == "shut close\n"
+    # ES's settings requests expand wildcards to closed indices too: a static setting is changed while closed
+    assert "shut" in ok(send(cluster, "GET", "/sh*/_settings"))
+    assert ok(send(cluster, "PUT", "/sh*/_settings", {"index.refresh_interval": "2s"}))["acknowledged"] is True
+    assert error_of(send(cluster, "PUT", "/nomatch*/_settings", {"index.refresh_interval": "2s"}))[:2] == (
+        404, "index_not_found_exception",
+    )  # fmt: skip
     assert ok(send(cluster, "POST", "/shut/_open")) == {"acknowledged": True, "shards_acknowledged": True}
     assert ok(send(cluster, "PUT", "/shut/_doc/1", {"n": 1}))["result"] == "created"
 
