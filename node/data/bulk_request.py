@@ -35,7 +35,7 @@ from node.data.doc_versioning import (
 from node.data.errors import XContentParseError
 from node.data.index_metadata import IndexMetadata
 from node.data.index_resolver import concrete_write_index
-from node.data.json_body import decode_utf8, json_token, parse_json, read_json
+from node.data.json_body import boolean_value, decode_utf8, json_token, parse_json, read_json
 from node.data.source_filter import SourceFilter, parse_source_filter
 from node.data.update_request import UpdateSpec
 from node.errors import ActionRequestValidationError, ElasticsearchError, IllegalArgumentError
@@ -198,17 +198,6 @@ def _parse_action_line(raw: bytes, line: int) -> tuple[str, Mapping[str, Any]] |
     return action, metadata
 
 
-def _flag(value: Any, default: bool) -> bool:
-    """A boolean of an action line (ES `BulkRequestParser`: `parser.booleanValue()`, `true`/`false` or strings)."""
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
-
-
 def resolve_write_targets(
     items: Sequence[BulkItem], indices: Mapping[str, IndexMetadata], now: int
 ) -> tuple[list[BulkItem], dict[int, ElasticsearchError]]:
@@ -283,7 +272,7 @@ def parse_bulk(
         doc_id = _text(metadata.get("_id"))
         routing = _text(metadata.get("routing")) or default_routing
         conditions = _conditions(metadata)
-        require_alias = _flag(metadata.get("require_alias"), default_require_alias)
+        require_alias = boolean_value(metadata.get("require_alias"), default_require_alias)
         if action == "delete":
             items.append(BulkItem("delete", index, doc_id, routing, conditions=conditions, require_alias=require_alias))
             continue

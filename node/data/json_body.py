@@ -40,13 +40,14 @@ from contextvars import ContextVar
 from typing import Any
 
 from node.data.errors import JsonParseError, ParseError, XContentParseError
-from node.errors import ElasticsearchError
+from node.errors import ElasticsearchError, IllegalArgumentError
 
 __all__ = [
     "MAX_NESTING_DEPTH",
     "MAX_NUMBER_LENGTH",
     "OFF_LOOP_BYTES",
     "allow_nesting_depth",
+    "boolean_value",
     "decode_utf8",
     "jackson_error",
     "json_token",
@@ -383,3 +384,15 @@ def parse_json_object(raw: bytes, *, required: bool = False) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise XContentParseError(1, 1, f"Unexpected token [{json_token(value)}], expected [START_OBJECT]")
     return value
+
+
+def boolean_value(value: Any, default: bool) -> bool:
+    """A boolean field of a body as ES's `XContentParser#booleanValue` reads it: `true`/`false`, or those words as
+    strings; `default` when the field is absent (None)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise IllegalArgumentError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")

@@ -26,7 +26,7 @@ from node.common.time_value import TimeValue
 from node.data.aliases import parse_alias
 from node.data.errors import XContentParseError
 from node.data.index_resolver import IndicesOptions, parse_wildcard_states
-from node.data.json_body import parse_json_object
+from node.data.json_body import boolean_value, parse_json_object
 from node.errors import ActionRequestValidationError, IllegalArgumentError
 from rest.app_keys import rest_client, rest_request
 from rest.handlers.indices import reject_shadowed_path
@@ -173,8 +173,10 @@ def _parse_action(item: Any) -> tuple[dict[str, Any], list[str]]:
     if kind == "add":
         alias_fields = {k: v for k, v in fields.items() if k in _PUT_ALIAS_FIELDS}
         action["metadata"] = parse_alias(aliases[0] if aliases else "", alias_fields)
-    if "must_exist" in fields:
-        action["must_exist"] = bool(fields["must_exist"])
+    if "must_exist" in fields:  # ES declares it for `remove` only, read with `booleanValue()`
+        if kind != "remove":
+            raise XContentParseError(1, 1, f"[{kind}] unknown field [must_exist]")
+        action["must_exist"] = boolean_value(fields["must_exist"], False)
     return action, problems
 
 

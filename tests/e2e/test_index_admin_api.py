@@ -258,3 +258,17 @@ def test_cat_aliases(cluster: LocalCluster) -> None:
         ["cat-a", "cat-aliased", "*", "1", "1", "true"],
         ["cat-b", "cat-aliased", "-", "-", "-", "-"],
     ]
+
+
+def test_must_exist_is_a_boolean_of_remove_actions_only(cluster: LocalCluster) -> None:
+    ok(send(cluster, "PUT", "/logs-1/_alias/short-lived"))
+    present = {"remove": {"index": "logs-1", "alias": "short-lived", "must_exist": "true"}}  # ES reads the word too
+    assert ok(send(cluster, "POST", "/_aliases", {"actions": [present]}))["acknowledged"] is True
+    maybe = {"remove": {"index": "logs-1", "alias": "never-there", "must_exist": "maybe"}}
+    assert error_of(send(cluster, "POST", "/_aliases", {"actions": [maybe]})) == (
+        400, "illegal_argument_exception", "Failed to parse value [maybe] as only [true] or [false] are allowed.",
+    )  # fmt: skip
+    on_add = {"add": {"index": "logs-1", "alias": "a", "must_exist": True}}
+    assert error_of(send(cluster, "POST", "/_aliases", {"actions": [on_add]}))[1:] == (
+        "x_content_parse_exception", "[1:1] [add] unknown field [must_exist]",
+    )  # fmt: skip
