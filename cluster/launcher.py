@@ -289,6 +289,12 @@ class LocalCluster:
             if stored is not None:
                 self._check_not_running(stored)
                 self._check_matches(stored)
+                if self._hosts and not HostNetwork.path(self._home.root).exists():
+                    # its nodes' addresses and seeds are loopback ones, which no namespace can reach
+                    raise ClusterStateError(
+                        f"{self._home.root} holds cluster [{stored.cluster_name}] on loopback, not on --hosts; "
+                        "restart it without --hosts, or use another home"
+                    )
             self.new_elastic_password = self._credentials.ensure(host=self._host, security=self._security)
             state = self._with_credentials(stored if stored is not None else self._new_state())
             if stored is not None and state != stored:

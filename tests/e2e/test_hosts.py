@@ -131,6 +131,23 @@ def test_a_new_start_removes_what_a_killed_launcher_left(tmp_path: Path) -> None
     assert leftovers(network) == set()
 
 
+@requires_hosts
+def test_a_loopback_home_is_not_restarted_on_hosts(tmp_path: Path) -> None:
+    """Its stored addresses and seeds are loopback ones, which no namespace reaches: refused, nothing created."""
+    from cluster.errors import ClusterStateError
+
+    home = tmp_path / "loopback"
+    first = LocalCluster(home, 2, http_port=0, transport_port=0, node_defaults=FAST_FAILURE_DETECTION)
+    try:
+        first.start()
+        first.wait_until_formed(60.0)
+    finally:
+        first.stop()
+    with pytest.raises(ClusterStateError, match="on loopback, not on --hosts"):
+        LocalCluster(home, 2, http_port=0, transport_port=0, hosts=True).start()
+    assert not HostNetwork.path(home).exists()
+
+
 def test_without_root_the_command_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.setattr(shutil, "which", lambda tool: f"/usr/sbin/{tool}")
