@@ -39,15 +39,21 @@ class SearchContext:
     expires_at: float
     fetch_options: Mapping[str, Any] = field(default_factory=dict)
     position: int = 0
-    _by_id: dict[str, ShardHit] | None = None
+    max_score: float | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        # once per context: every scroll round reports it, and a context holds every match of its shard
+        self.max_score = max((h.score for h in self.hits if h.score is not None), default=None)
 
     def page(self, offset: int, limit: int) -> Sequence[ShardHit]:
         return self.hits[offset : offset + limit]
 
-    def hit(self, doc_id: str) -> ShardHit | None:
-        if self._by_id is None:
-            self._by_id = {h.doc.id: h for h in self.hits}
-        return self._by_id.get(doc_id)
+    def hits_of(self, doc_ids: Sequence[str]) -> list[ShardHit]:
+        """The hits a fetch asks for, in its order. The coordinator takes a prefix of each shard's page, so a
+        scroll's are the next ones from its position: only those are indexed, never every match of the shard."""
+        window = self.hits[self.position : self.position + len(doc_ids)] if self.scroll else self.hits
+        by_id = {h.doc.id: h for h in window}
+        return [by_id[doc_id] for doc_id in doc_ids if doc_id in by_id]
 
 
 class SearchContexts:

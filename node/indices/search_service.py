@@ -160,7 +160,7 @@ class SearchService:
             await simulate(task, costs.scroll_batch, costs.check_interval)
         page = list(context.page(context.position, request.size or context.size))
         return _response(
-            {"total": context.total, "max_score": _max_score(list(context.hits)), "hits": [hit_ref(h) for h in page],
+            {"total": context.total, "max_score": context.max_score, "hits": [hit_ref(h) for h in page],
              "node": self._transport.local_node.id}
         )  # fmt: skip
 
@@ -169,7 +169,7 @@ class SearchService:
         costs = self._cluster.costs()
         with self._shards.stats.phase((context.uuid, context.shard), "fetch"):
             await simulate(task, costs.shard_fetch, costs.check_interval)
-        hits = [h for h in (context.hit(doc_id) for doc_id in request.doc_ids) if h is not None]
+        hits = context.hits_of(request.doc_ids)
         if context.scroll:
             context.position += len(request.doc_ids)
         else:
