@@ -41,7 +41,7 @@ from node.data.errors import (
 from node.data.index_metadata import indices_of
 from node.data.index_resolver import concrete_single_index
 from node.data.shard_iterator import CopyFailure, is_shard_not_available
-from node.data.shard_query import render_get_result
+from node.data.shard_query import StoredDocument, render_get_result
 from node.data.source_filter import SourceFilter
 from node.errors import ElasticsearchError
 from node.tasks.task import Task
@@ -143,17 +143,31 @@ class _ShardReader(TransportAction[Any, Any]):
 
     async def _read(self, request: pb.ShardSearchRequest, doc_id: str, options: dict[str, Any]) -> dict[str, Any]:
         """One document as ES's shard get answers it (`ShardGetService#get`), checked against a `version`."""
-        state = self.cluster.state()
-        meta = indices_of(state.metadata).get(request.index)
+        self._check_copy(request)
+        doc = await self.services.shards.get_document((request.index_uuid, request.shard), doc_id)
+        return _rendered(request, doc_id, doc, options)
+
+    def _check_copy(self, request: pb.ShardSearchRequest) -> None:
+        """Raises `shard_not_found_exception` when the index this copy belonged to is gone (or was recreated)."""
+        meta = indices_of(self.cluster.state().metadata).get(request.index)
         if meta is None or meta.uuid != request.index_uuid:
             raise ShardNotFoundError(request.index, request.index_uuid, request.shard)
-        doc = await self.services.shards.get_document((request.index_uuid, request.shard), doc_id)
-        version = int(options.get("version", MATCH_ANY))
-        if doc is not None and version != MATCH_ANY:
-            reason = read_conflict(doc_id, version, VersionType(options.get("version_type", "internal")), doc.version)
-            if reason is not None:
-                raise VersionConflictEngineError(request.index, request.index_uuid, request.shard, reason)
-        return render_get_result(request.index, doc_id, doc, SourceFilter.from_json(options.get("source")))
+
+
+def _rendered(
+    request: pb.ShardSearchRequest, doc_id: str, doc: StoredDocument | None, options: dict[str, Any]
+) -> dict[str, Any]:
+    """A read document as ES renders a get, after its `version` check.
+
+    Raises:
+        VersionConflictEngineError: the document has another version than the one asked for.
+    """
+    version = int(options.get("version", MATCH_ANY))
+    if doc is not None and version != MATCH_ANY:
+        reason = read_conflict(doc_id, version, VersionType(options.get("version_type", "internal")), doc.version)
+        if reason is not None:
+            raise VersionConflictEngineError(request.index, request.index_uuid, request.shard, reason)
+    return render_get_result(request.index, doc_id, doc, SourceFilter.from_json(options.get("source")))
 
 
 class GetAction(_ShardReader):
@@ -245,10 +259,12 @@ class MultiGetAction(_ShardReader):
     async def _on_shard(self, task: Task, request: pb.ShardSearchRequest) -> pb.ShardSearchResponse:
         """ES `TransportShardMultiGetAction#shardOperation`: each document's get, a failure in its own place."""
         options = json.loads(request.fetch_json) if request.fetch_json else []
+        self._check_copy(request)
+        found = await self.services.shards.get_documents((request.index_uuid, request.shard), request.doc_ids)
         docs: list[dict[str, Any]] = []
         for doc_id, doc_options in zip(request.doc_ids, options, strict=True):
             try:
-                docs.append(await self._read(request, doc_id, doc_options))
+                docs.append(_rendered(request, doc_id, found.get(doc_id), doc_options))
             except VersionConflictEngineError as e:
                 docs.append({"error": e.to_wire()})
         return pb.ShardSearchResponse(result_json=json.dumps({"docs": docs}, separators=(",", ":")))
